@@ -1,0 +1,78 @@
+//! Events carried by the bus between the edge (interactions, gateway) and the worker.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::ids::{ApplicationId, ChannelId, GuildId, InteractionId, InteractionToken, UserId};
+
+/// A `/ask` the interactions endpoint accepted and deferred; the worker answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AskAccepted {
+    /// The interaction, also the idempotency key.
+    pub interaction_id: InteractionId,
+    /// The application it was sent to (shared or custom bot).
+    pub application_id: ApplicationId,
+    /// The continuation token for editing `@original`.
+    pub token: InteractionToken,
+    /// Where it was asked.
+    pub guild_id: GuildId,
+    /// The channel it was asked in.
+    pub channel_id: ChannelId,
+    /// Who asked.
+    pub user_id: UserId,
+    /// Their display name.
+    pub user_name: String,
+    /// The question, already validated.
+    pub question: String,
+    /// Their Discord locale.
+    pub locale: Option<String>,
+    /// When the endpoint accepted it.
+    pub accepted_at: Timestamp,
+}
+
+/// Every event Steward publishes, tagged by its detail type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "detail")]
+pub enum Event {
+    /// See [`AskAccepted`].
+    #[serde(rename = "ask.accepted")]
+    AskAccepted(AskAccepted),
+}
+
+impl Event {
+    /// The event's type name, EventBridge's `detail-type`.
+    #[must_use]
+    pub const fn detail_type(&self) -> &'static str {
+        match self {
+            Self::AskAccepted(_) => "ask.accepted",
+        }
+    }
+
+    /// The event's payload as JSON, EventBridge's `detail`.
+    ///
+    /// # Errors
+    /// Fails only if serialisation fails, which the types rule out in practice.
+    pub fn detail_json(&self) -> Result<String, serde_json::Error> {
+        match self {
+            Self::AskAccepted(detail) => serde_json::to_string(detail),
+        }
+    }
+
+    /// Rebuilds an event from its detail type and payload.
+    ///
+    /// # Errors
+    /// Returns an error for an unknown type or a payload that does not match it.
+    pub fn from_parts(detail_type: &str, detail: serde_json::Value) -> Result<Self, UnknownEvent> {
+        match detail_type {
+            "ask.accepted" => serde_json::from_value(detail)
+                .map(Self::AskAccepted)
+                .map_err(|e| UnknownEvent(format!("bad ask.accepted detail: {e}"))),
+            other => Err(UnknownEvent(format!("unknown detail type `{other}`"))),
+        }
+    }
+}
+
+/// An event the worker cannot read; it is logged and dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable event: {0}")]
+pub struct UnknownEvent(pub String);

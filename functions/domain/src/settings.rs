@@ -1,0 +1,247 @@
+//! Per-guild settings (F2, F5–F8, F12–F13, F19): defaults, validation and JSON merge patches.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::ChannelId;
+use crate::quota::Plan;
+
+/// The most channels an allow-list may name.
+pub const MAX_ALLOWED_CHANNELS: usize = 500;
+/// The longest moderation rule text, in characters.
+pub const MAX_RULES_CHARS: usize = 8_000;
+
+/// How members reach the bot in the channel (F5–F7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// The bot answers when tagged (the default, F5).
+    #[default]
+    Mention,
+    /// The AI reads every message and decides whether to answer (F6).
+    AllMessages,
+    /// Only the `/ask` command; no gateway needed (F7).
+    AskOnly,
+}
+
+/// Which moderation actions the operator allows (F13); each is independent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModerationActions {
+    /// Delete the offending message.
+    pub delete: bool,
+    /// Post a visible warning.
+    pub warn: bool,
+    /// Kick the author (repeated violations).
+    pub kick: bool,
+    /// Ban the author (severe violations).
+    pub ban: bool,
+}
+
+impl Default for ModerationActions {
+    fn default() -> Self {
+        Self { delete: true, warn: true, kick: false, ban: false }
+    }
+}
+
+/// Moderation by plain-language rules (F12–F17); off by default.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModerationSettings {
+    /// Whether every message is checked against the rules.
+    pub enabled: bool,
+    /// The operator's rules, in plain language.
+    pub rules: String,
+    /// The actions the AI may take.
+    pub actions: ModerationActions,
+}
+
+/// Scheduled AI posts (F19); off by default.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProactiveSettings {
+    /// Whether scheduled posts run.
+    pub enabled: bool,
+}
+
+/// Everything an operator can set for one guild. Unknown guilds get [`GuildSettings::default`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuildSettings {
+    /// Master switch: when off the bot answers nothing in this guild.
+    pub enabled: bool,
+    /// How members reach the bot.
+    pub response_mode: ResponseMode,
+    /// In all-messages mode, answer only when the AI can help (F6a).
+    pub smart_mode: bool,
+    /// In all-messages mode, show the AI the channel's recent conversation (F6b).
+    pub channel_context: bool,
+    /// Channels the bot answers in; empty means every channel it can see.
+    pub allowed_channels: Vec<ChannelId>,
+    /// Moderation settings.
+    pub moderation: ModerationSettings,
+    /// Proactive post settings.
+    pub proactive: ProactiveSettings,
+    /// The monthly message plan (F26).
+    pub plan: Plan,
+}
+
+impl Default for GuildSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            response_mode: ResponseMode::Mention,
+            smart_mode: true,
+            channel_context: true,
+            allowed_channels: Vec::new(),
+            moderation: ModerationSettings::default(),
+            proactive: ProactiveSettings::default(),
+            plan: Plan::default(),
+        }
+    }
+}
+
+/// A setting that failed validation, naming the field (dotted path) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting `{field}`: {message}")]
+pub struct SettingsError {
+    /// The dotted path of the offending field, e.g. `moderation.rules`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl SettingsError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+impl GuildSettings {
+    /// Whether the bot may speak in `channel` under the allow-list.
+    #[must_use]
+    pub fn channel_allowed(&self, channel: ChannelId) -> bool {
+        self.allowed_channels.is_empty() || self.allowed_channels.contains(&channel)
+    }
+
+    /// Checks the constraints serde cannot express.
+    ///
+    /// # Errors
+    /// Returns the first [`SettingsError`] found.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.allowed_channels.len() > MAX_ALLOWED_CHANNELS {
+            return Err(SettingsError::new("allowed_channels", format!("at most {MAX_ALLOWED_CHANNELS} channels")));
+        }
+        if self.moderation.rules.chars().count() > MAX_RULES_CHARS {
+            return Err(SettingsError::new("moderation.rules", format!("at most {MAX_RULES_CHARS} characters")));
+        }
+        if self.moderation.enabled && self.moderation.rules.trim().is_empty() {
+            return Err(SettingsError::new("moderation.rules", "write at least one rule before enabling moderation"));
+        }
+        self.plan.validate().map_err(|message| SettingsError::new("plan", message))
+    }
+
+    /// Applies a JSON merge patch (RFC 7386) to these settings and validates the result.
+    ///
+    /// # Errors
+    /// Returns a [`SettingsError`] naming the field when the patch is not an object, names an
+    /// unknown field, has a value of the wrong type, or breaks a constraint.
+    pub fn patched(&self, patch: &serde_json::Value) -> Result<Self, SettingsError> {
+        if !patch.is_object() {
+            return Err(SettingsError::new("$", "the body must be a JSON object"));
+        }
+        let mut document = serde_json::to_value(self)
+            .map_err(|e| SettingsError::new("$", format!("could not encode settings: {e}")))?;
+        merge_patch(&mut document, patch);
+        let updated: Self = serde_path_to_error::deserialize(document).map_err(|error| {
+            let field = error.path().to_string();
+            let message = error.into_inner().to_string();
+            SettingsError::new(if field == "." { "$".to_owned() } else { field }, message)
+        })?;
+        updated.validate()?;
+        Ok(updated)
+    }
+}
+
+/// RFC 7386: objects merge key by key, `null` removes (restoring the default), anything else replaces.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(patch_map) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let serde_json::Value::Object(target_map) = target {
+        for (key, value) in patch_map {
+            if value.is_null() {
+                target_map.remove(key);
+            } else {
+                merge_patch(target_map.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_are_mention_mode_with_moderation_and_proactive_off() {
+        let settings = GuildSettings::default();
+        assert_eq!(settings.response_mode, ResponseMode::Mention);
+        assert!(settings.enabled && settings.smart_mode && settings.channel_context);
+        assert!(!settings.moderation.enabled);
+        assert!(!settings.proactive.enabled);
+        assert_eq!(settings.plan, Plan::Starter);
+        let parsed: GuildSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(parsed, settings);
+    }
+
+    #[test]
+    fn patches_merge_nested_fields() {
+        let patched = GuildSettings::default()
+            .patched(&json!({"response_mode": "all_messages", "moderation": {"actions": {"ban": true}}}))
+            .unwrap();
+        assert_eq!(patched.response_mode, ResponseMode::AllMessages);
+        assert!(patched.moderation.actions.ban);
+        assert!(patched.moderation.actions.delete, "untouched fields keep their value");
+    }
+
+    #[test]
+    fn bad_patches_name_the_field() {
+        let base = GuildSettings::default();
+        let err = base.patched(&json!({"response_mode": "shout"})).unwrap_err();
+        assert_eq!(err.field, "response_mode");
+        let err = base.patched(&json!({"moderation": {"enabled": "yes"}})).unwrap_err();
+        assert_eq!(err.field, "moderation.enabled");
+        let err = base.patched(&json!({"colour": "blue"})).unwrap_err();
+        assert!(err.message.contains("colour"), "{err}");
+        let err = base.patched(&json!({"moderation": {"enabled": true}})).unwrap_err();
+        assert_eq!(err.field, "moderation.rules");
+        let err = base.patched(&json!({"plan": {"custom": 0}})).unwrap_err();
+        assert_eq!(err.field, "plan");
+        let err = base.patched(&json!({"allowed_channels": ["x"]})).unwrap_err();
+        assert_eq!(err.field, "allowed_channels[0]");
+        let err = base.patched(&json!([1, 2])).unwrap_err();
+        assert_eq!(err.field, "$");
+    }
+
+    #[test]
+    fn null_restores_the_default() {
+        let base = GuildSettings { smart_mode: false, ..GuildSettings::default() };
+        assert!(base.patched(&json!({"smart_mode": null})).unwrap().smart_mode);
+    }
+
+    #[test]
+    fn channel_allow_list() {
+        let c1 = ChannelId::new(1).unwrap();
+        let c2 = ChannelId::new(2).unwrap();
+        let mut settings = GuildSettings::default();
+        assert!(settings.channel_allowed(c1));
+        settings.allowed_channels = vec![c2];
+        assert!(!settings.channel_allowed(c1));
+        assert!(settings.channel_allowed(c2));
+    }
+}
