@@ -1,0 +1,254 @@
+//! Knowledge-base search: BM25 (tantivy) over a guild's chunks, global and its own.
+//!
+//! Each guild's index is built in RAM from the store's chunks and cached under the knowledge
+//! base's versions, so a document added or deleted anywhere is searchable on the next question
+//! without a restart, and an unchanged knowledge base is never re-indexed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use steward_domain::ids::GuildId;
+use steward_domain::knowledge::{Chunk, KbScope};
+use steward_domain::model::Passage;
+use steward_domain::ports::{KnowledgeSearch, KnowledgeStore, SearchError, SearchResults};
+use tantivy::collector::TopDocs;
+use tantivy::query::QueryParser;
+use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, TantivyDocument, doc};
+
+/// How many guild indexes stay cached.
+const CACHED_GUILDS: usize = 256;
+/// The analyzer's name in tantivy's registry.
+const ANALYZER: &str = "steward";
+
+/// A BM25 [`KnowledgeSearch`] over a [`KnowledgeStore`].
+pub struct TantivySearch {
+    store: Arc<dyn KnowledgeStore>,
+    cache: Mutex<HashMap<GuildId, Arc<GuildIndex>>>,
+}
+
+impl std::fmt::Debug for TantivySearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TantivySearch").finish_non_exhaustive()
+    }
+}
+
+struct Fields {
+    ordinal: Field,
+    title: Field,
+    heading: Field,
+    text: Field,
+}
+
+/// One guild's index, valid for the versions it was built from.
+struct GuildIndex {
+    versions: [u64; 2],
+    chunks: Vec<(Chunk, Option<String>)>,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+fn index_error(error: impl std::error::Error + Send + Sync + 'static) -> SearchError {
+    SearchError::Index(Box::new(error))
+}
+
+impl GuildIndex {
+    fn build(versions: [u64; 2], chunks: Vec<(Chunk, Option<String>)>) -> Result<Self, SearchError> {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let text_options = TextOptions::default().set_indexing_options(indexing);
+        let mut builder = Schema::builder();
+        let fields = Fields {
+            ordinal: builder.add_u64_field("ordinal", STORED),
+            title: builder.add_text_field("title", text_options.clone()),
+            heading: builder.add_text_field("heading", text_options.clone()),
+            text: builder.add_text_field("text", text_options),
+        };
+        let index = Index::create_in_ram(builder.build());
+        let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(Stemmer::new(Language::English))
+            .build();
+        index.tokenizers().register(ANALYZER, analyzer);
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).map_err(index_error)?;
+        for (ordinal, (chunk, _)) in chunks.iter().enumerate() {
+            writer
+                .add_document(doc!(
+                    fields.ordinal => ordinal as u64,
+                    fields.title => chunk.title.as_str(),
+                    fields.heading => chunk.heading.as_str(),
+                    fields.text => chunk.text.as_str(),
+                ))
+                .map_err(index_error)?;
+        }
+        writer.commit().map_err(index_error)?;
+        let reader = index.reader().map_err(index_error)?;
+        Ok(Self { versions, chunks, index, reader, fields })
+    }
+
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<Passage>, SearchError> {
+        // Keep words only: members type free text, not query syntax.
+        let cleaned: String = query.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+        if cleaned.trim().is_empty() || self.chunks.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut parser =
+            QueryParser::for_index(&self.index, vec![self.fields.title, self.fields.heading, self.fields.text]);
+        parser.set_field_boost(self.fields.title, 0.6);
+        parser.set_field_boost(self.fields.heading, 1.4);
+        let (query, _ignored) = parser.parse_query_lenient(&cleaned);
+        let searcher = self.reader.searcher();
+        let hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()).map_err(index_error)?;
+        let mut passages = Vec::with_capacity(hits.len());
+        for (score, address) in hits {
+            let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+            let Some(ordinal) = stored.get_first(self.fields.ordinal).and_then(|v| v.as_u64()) else { continue };
+            let Some((chunk, source)) = usize::try_from(ordinal).ok().and_then(|i| self.chunks.get(i)) else {
+                continue;
+            };
+            passages.push(Passage {
+                title: chunk.title.clone(),
+                heading: chunk.heading.clone(),
+                source: source.clone(),
+                text: chunk.text.clone(),
+                score,
+            });
+        }
+        Ok(passages)
+    }
+}
+
+impl TantivySearch {
+    /// A search over `store`'s chunks.
+    #[must_use]
+    pub fn new(store: Arc<dyn KnowledgeStore>) -> Self {
+        Self { store, cache: Mutex::new(HashMap::new()) }
+    }
+
+    async fn index_for(&self, guild: GuildId) -> Result<Arc<GuildIndex>, SearchError> {
+        let scopes = KbScope::for_guild(guild);
+        let versions = [self.store.version(scopes[0]).await?, self.store.version(scopes[1]).await?];
+        if let Some(cached) = self.lock().get(&guild).filter(|index| index.versions == versions) {
+            return Ok(Arc::clone(cached));
+        }
+        let mut chunks = Vec::new();
+        for scope in scopes {
+            let sources: HashMap<_, _> =
+                self.store.list_documents(scope).await?.into_iter().map(|d| (d.id, d.source)).collect();
+            for chunk in self.store.chunks(scope).await? {
+                let source = sources.get(&chunk.document).cloned().flatten();
+                chunks.push((chunk, source));
+            }
+        }
+        let built =
+            tokio::task::spawn_blocking(move || GuildIndex::build(versions, chunks)).await.map_err(index_error)??;
+        let built = Arc::new(built);
+        let mut cache = self.lock();
+        if cache.len() >= CACHED_GUILDS && !cache.contains_key(&guild) {
+            if let Some(evict) = cache.keys().next().copied() {
+                cache.remove(&evict);
+            }
+        }
+        cache.insert(guild, Arc::clone(&built));
+        tracing::debug!(%guild, chunks = built.chunks.len(), "knowledge index built");
+        Ok(built)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<GuildId, Arc<GuildIndex>>> {
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl KnowledgeSearch for TantivySearch {
+    async fn search(&self, guild: GuildId, query: &str, limit: usize) -> Result<SearchResults, SearchError> {
+        let index = self.index_for(guild).await?;
+        let query = query.to_owned();
+        let corpus_chunks = index.chunks.len();
+        let passages =
+            tokio::task::spawn_blocking(move || index.search(&query, limit)).await.map_err(index_error)??;
+        Ok(SearchResults { passages, corpus_chunks })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use steward_domain::clock::Timestamp;
+    use steward_domain::ids::DocumentId;
+    use steward_domain::knowledge::NewDocument;
+    use steward_domain::testing::MemoryStore;
+
+    async fn add(store: &MemoryStore, scope: KbScope, title: &str, body: &str) -> DocumentId {
+        let id = DocumentId::generate();
+        let (doc, chunks) = NewDocument { title: title.into(), source: Some(format!("{title}.md")), body: body.into() }
+            .into_parts(id.clone(), Timestamp::from_secs(1))
+            .unwrap();
+        store.put_document(scope, &doc, &chunks).await.unwrap();
+        id
+    }
+
+    fn guild() -> GuildId {
+        GuildId::new(5).unwrap()
+    }
+
+    #[tokio::test]
+    async fn ranks_the_relevant_passage_first_with_stemming() {
+        let store = MemoryStore::default();
+        add(
+            &store,
+            KbScope::Global,
+            "Billing",
+            "# Refunds\nRefunds are issued within 14 days of purchase.\n\n# Invoices\nInvoices are emailed monthly.",
+        )
+        .await;
+        add(&store, KbScope::Guild(guild()), "Install", "# Linux\nInstalling on Linux uses the apt repository.").await;
+        let search = TantivySearch::new(Arc::new(store));
+        let results = search.search(guild(), "How do I install it on linux?", 3).await.unwrap();
+        assert_eq!(results.corpus_chunks, 3);
+        assert_eq!(results.passages[0].heading, "Linux", "{results:?}");
+        assert_eq!(results.passages[0].source.as_deref(), Some("Install.md"));
+        let results = search.search(guild(), "refund?", 3).await.unwrap();
+        assert_eq!(results.passages[0].heading, "Refunds");
+        assert!(results.passages.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+
+    #[tokio::test]
+    async fn other_guilds_documents_are_not_searched() {
+        let store = MemoryStore::default();
+        add(&store, KbScope::Guild(GuildId::new(6).unwrap()), "Secret", "The secret password is hunter2.").await;
+        let search = TantivySearch::new(Arc::new(store));
+        let results = search.search(guild(), "secret password", 3).await.unwrap();
+        assert!(results.passages.is_empty());
+        assert_eq!(results.corpus_chunks, 0);
+    }
+
+    #[tokio::test]
+    async fn changes_are_picked_up_through_the_version() {
+        let store = MemoryStore::default();
+        let search = TantivySearch::new(Arc::new(store.clone()));
+        assert!(search.search(guild(), "pricing", 3).await.unwrap().passages.is_empty());
+        let id = add(&store, KbScope::Guild(guild()), "Pricing", "Pricing starts at 5 euros.").await;
+        assert_eq!(search.search(guild(), "pricing", 3).await.unwrap().passages.len(), 1);
+        store.delete_document(KbScope::Guild(guild()), &id).await.unwrap();
+        assert!(search.search(guild(), "pricing", 3).await.unwrap().passages.is_empty());
+    }
+
+    #[tokio::test]
+    async fn query_syntax_in_member_text_is_harmless() {
+        let store = MemoryStore::default();
+        add(&store, KbScope::Global, "FAQ", "Colons and quotes are fine.").await;
+        let search = TantivySearch::new(Arc::new(store));
+        for query in ["title:\"x", "AND OR NOT", "(((", "", "+-*~^"] {
+            search.search(guild(), query, 3).await.unwrap();
+        }
+    }
+}
