@@ -1,0 +1,225 @@
+//! Discord's REST API for Steward, over twilight-http.
+//!
+//! twilight-http keeps Discord's per-route buckets and stops after a 401 on the bot token; this
+//! adapter adds what it leaves to callers: retrying a 429 after Discord's `retry_after`, a short
+//! backoff on 5xx, and `allowed_mentions` that ping no one on every message.
+
+mod commands;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use steward_domain::ids::{ApplicationId, GuildId, InteractionToken};
+use steward_domain::message::OutboundMessage;
+use steward_domain::ports::{DiscordError, DiscordErrorKind, DiscordRest};
+use twilight_http::Client;
+use twilight_http::api_error::ApiError;
+use twilight_http::error::ErrorType;
+use twilight_model::channel::message::{AllowedMentions, MessageFlags};
+use twilight_model::id::Id;
+
+/// Discord's real API base.
+pub const DISCORD_API: &str = "https://discord.com/api/v10";
+/// How many times one call is retried after a 429 or 5xx.
+const RETRIES: u32 = 3;
+/// The longest `retry_after` honoured before giving up (Discord's global limits can be long).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// A `DISCORD_API_BASE` that is not `http(s)://host[:port]/api/v10`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("DISCORD_API_BASE `{0}` must look like https://discord.com/api/v10 or http://127.0.0.1:PORT/api/v10")]
+pub struct ApiBaseError(String);
+
+/// The Discord REST adapter.
+#[derive(Debug)]
+pub struct TwilightRest {
+    client: Client,
+    no_pings: AllowedMentions,
+}
+
+/// Settings for [`TwilightRest`].
+#[derive(Debug, Clone)]
+pub struct RestConfig {
+    /// `DISCORD_API_BASE`.
+    pub api_base: String,
+    /// The bot token, needed for command registration and moderation; interaction webhooks
+    /// work without it.
+    pub bot_token: Option<SecretString>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl RestConfig {
+    /// Settings for `api_base` with no token and a 10 s timeout.
+    #[must_use]
+    pub fn new(api_base: impl Into<String>) -> Self {
+        Self { api_base: api_base.into(), bot_token: None, timeout: Duration::from_secs(10) }
+    }
+}
+
+/// Splits an API base into twilight's proxy host and whether it is plain HTTP.
+///
+/// # Errors
+/// Returns [`ApiBaseError`] unless the base is `http(s)://host[:port]/api/v10`.
+pub fn proxy_of(api_base: &str) -> Result<Option<(String, bool)>, ApiBaseError> {
+    let base = api_base.trim_end_matches('/');
+    if base == DISCORD_API {
+        return Ok(None);
+    }
+    let (use_http, rest) = if let Some(rest) = base.strip_prefix("http://") {
+        (true, rest)
+    } else if let Some(rest) = base.strip_prefix("https://") {
+        (false, rest)
+    } else {
+        return Err(ApiBaseError(api_base.to_owned()));
+    };
+    match rest.split_once('/') {
+        Some((host, "api/v10")) if !host.is_empty() => Ok(Some((host.to_owned(), use_http))),
+        _ => Err(ApiBaseError(api_base.to_owned())),
+    }
+}
+
+impl TwilightRest {
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// Returns [`ApiBaseError`] for a malformed `api_base`.
+    pub fn new(config: &RestConfig) -> Result<Self, ApiBaseError> {
+        let mut builder = Client::builder().timeout(config.timeout);
+        if let Some(token) = &config.bot_token {
+            builder = builder.token(format!("Bot {}", token.expose_secret().trim_start_matches("Bot ")));
+        }
+        if let Some((host, use_http)) = proxy_of(&config.api_base)? {
+            builder = builder.proxy(host, use_http);
+        }
+        Ok(Self { client: builder.build(), no_pings: AllowedMentions::default() })
+    }
+
+    /// Runs `call` with retries on 429 (after Discord's `retry_after`) and 5xx (short backoff).
+    async fn with_retries<T, F, Fut>(&self, operation: &'static str, mut call: F) -> Result<T, DiscordError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, twilight_http::Error>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let error = match call().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let (kind, wait) = classify(&error);
+            attempt += 1;
+            match wait {
+                Some(wait) if attempt <= RETRIES && wait <= MAX_RETRY_AFTER => {
+                    tracing::info!(operation, attempt, wait_ms = wait.as_millis() as u64, ?kind, "retrying Discord");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Err(DiscordError { kind, operation, source: Some(Box::new(error)) }),
+            }
+        }
+    }
+}
+
+/// Maps a twilight error to a kind and, when retrying may help, how long to wait first.
+fn classify(error: &twilight_http::Error) -> (DiscordErrorKind, Option<Duration>) {
+    match error.kind() {
+        ErrorType::Response { status, error, .. } => match (status.get(), error) {
+            (429, ApiError::Ratelimited(limited)) => {
+                let wait = Duration::try_from_secs_f64(limited.retry_after).unwrap_or(MAX_RETRY_AFTER);
+                (DiscordErrorKind::RateLimited, Some(wait))
+            }
+            (429, _) => (DiscordErrorKind::RateLimited, Some(Duration::from_secs(1))),
+            (401, _) => (DiscordErrorKind::Unauthorized, None),
+            (403, _) => (DiscordErrorKind::Forbidden, None),
+            (404, _) => (DiscordErrorKind::NotFound, None),
+            (500..=599, _) => (DiscordErrorKind::Unavailable, Some(Duration::from_millis(250))),
+            _ => (DiscordErrorKind::Rejected, None),
+        },
+        ErrorType::Unauthorized => (DiscordErrorKind::Unauthorized, None),
+        ErrorType::RequestTimedOut | ErrorType::RequestError | ErrorType::RequestCanceled => {
+            (DiscordErrorKind::Unavailable, Some(Duration::from_millis(250)))
+        }
+        _ => (DiscordErrorKind::Rejected, None),
+    }
+}
+
+fn flags(message: &OutboundMessage) -> MessageFlags {
+    if message.ephemeral { MessageFlags::EPHEMERAL } else { MessageFlags::empty() }
+}
+
+#[async_trait]
+impl DiscordRest for TwilightRest {
+    async fn edit_original(
+        &self,
+        app: ApplicationId,
+        token: &InteractionToken,
+        message: &OutboundMessage,
+    ) -> Result<(), DiscordError> {
+        let interaction = self.client.interaction(Id::new(app.get()));
+        self.with_retries("edit original response", || {
+            interaction
+                .update_response(token.expose())
+                .content(Some(&message.content))
+                .allowed_mentions(Some(&self.no_pings))
+                .into_future()
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn create_followup(
+        &self,
+        app: ApplicationId,
+        token: &InteractionToken,
+        message: &OutboundMessage,
+    ) -> Result<(), DiscordError> {
+        let interaction = self.client.interaction(Id::new(app.get()));
+        self.with_retries("create follow-up", || {
+            interaction
+                .create_followup(token.expose())
+                .content(&message.content)
+                .flags(flags(message))
+                .allowed_mentions(Some(&self.no_pings))
+                .into_future()
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn register_commands(&self, app: ApplicationId, guild: Option<GuildId>) -> Result<usize, DiscordError> {
+        let commands = commands::steward_commands();
+        let interaction = self.client.interaction(Id::new(app.get()));
+        match guild {
+            Some(guild) => {
+                self.with_retries("register guild commands", || {
+                    interaction.set_guild_commands(Id::new(guild.get()), &commands).into_future()
+                })
+                .await?;
+            }
+            None => {
+                self.with_retries("register global commands", || {
+                    interaction.set_global_commands(&commands).into_future()
+                })
+                .await?;
+            }
+        }
+        Ok(commands.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_bases_map_to_twilight_proxies() {
+        assert_eq!(proxy_of("https://discord.com/api/v10").unwrap(), None);
+        assert_eq!(proxy_of("https://discord.com/api/v10/").unwrap(), None);
+        assert_eq!(proxy_of("http://127.0.0.1:4000/api/v10").unwrap(), Some(("127.0.0.1:4000".into(), true)));
+        assert_eq!(proxy_of("https://proxy.internal/api/v10").unwrap(), Some(("proxy.internal".into(), false)));
+        assert!(proxy_of("http://127.0.0.1:4000").is_err());
+        assert!(proxy_of("http://127.0.0.1:4000/api/v9").is_err());
+        assert!(proxy_of("ftp://x/api/v10").is_err());
+    }
+}

@@ -1,0 +1,280 @@
+//! Configuration: every environment variable Steward reads, parsed once, failing fast by name.
+//!
+//! The README's configuration table documents each variable; keep the two in step.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use steward_domain::extractive::ExtractiveModel;
+use steward_domain::ids::ApplicationId;
+use steward_domain::model::{ChatModel, ModelError};
+use steward_openai::{OpenAiChat, OpenAiConfig};
+
+/// Discord's API base when `DISCORD_API_BASE` is unset.
+pub const DEFAULT_DISCORD_API: &str = "https://discord.com/api/v10";
+/// The OpenAI-compatible base when `OPENAI_BASE_URL` is unset.
+pub const DEFAULT_OPENAI_BASE: &str = "https://api.openai.com/v1";
+/// The model when `LLM_MODEL` is unset.
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+/// Where standalone mode listens when `STEWARD_LISTEN` is unset.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// A variable that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self { variable, message: message.into() }
+    }
+}
+
+/// The Discord application Steward acts as.
+#[derive(Debug, Clone)]
+pub struct DiscordConfig {
+    /// `DISCORD_APPLICATION_ID`.
+    pub application_id: Option<ApplicationId>,
+    /// `DISCORD_PUBLIC_KEY`: 64 hex characters (Ed25519), for verifying interactions.
+    pub public_key: Option<String>,
+    /// `DISCORD_BOT_TOKEN`.
+    pub bot_token: Option<SecretString>,
+    /// `DISCORD_API_BASE`.
+    pub api_base: String,
+    /// `DISCORD_GATEWAY_URL`: overrides the gateway URL Discord advertises.
+    pub gateway_url: Option<String>,
+}
+
+/// Which language model answers.
+#[derive(Debug, Clone)]
+pub enum LlmConfig {
+    /// An OpenAI-compatible server.
+    OpenAi {
+        /// `OPENAI_BASE_URL`.
+        base_url: String,
+        /// `OPENAI_API_KEY`.
+        api_key: Option<SecretString>,
+        /// `LLM_MODEL`.
+        model: String,
+        /// `LLM_TIMEOUT_SECS`.
+        timeout: Duration,
+    },
+    /// The offline extractive fallback (no key needed).
+    Extractive,
+}
+
+/// Everything Steward reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Discord settings.
+    pub discord: DiscordConfig,
+    /// Model settings.
+    pub llm: LlmConfig,
+    /// `STEWARD_LISTEN`.
+    pub listen: SocketAddr,
+    /// `STEWARD_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// `STEWARD_TABLE`: the DynamoDB table (AWS mode).
+    pub table: Option<String>,
+    /// `STEWARD_EVENT_BUS`: the EventBridge bus (AWS mode).
+    pub event_bus: Option<String>,
+    /// `STEWARD_ADMIN_TOKEN`: the bearer token of the settings API.
+    pub admin_token: Option<SecretString>,
+}
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// Returns the first malformed variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup`; empty values count as unset.
+    ///
+    /// # Errors
+    /// Returns the first malformed variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let secret = |name: &str| get(name).map(SecretString::from);
+
+        let application_id = get("DISCORD_APPLICATION_ID")
+            .map(|v| v.parse().map_err(|_| ConfigError::new("DISCORD_APPLICATION_ID", "must be a numeric Discord id")))
+            .transpose()?;
+        let public_key = get("DISCORD_PUBLIC_KEY")
+            .map(|v| {
+                if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Ok(v.to_ascii_lowercase())
+                } else {
+                    Err(ConfigError::new(
+                        "DISCORD_PUBLIC_KEY",
+                        "must be the 64 hex characters shown in the Developer Portal",
+                    ))
+                }
+            })
+            .transpose()?;
+        let api_base = get("DISCORD_API_BASE").unwrap_or_else(|| DEFAULT_DISCORD_API.to_owned());
+        if !(api_base.starts_with("http://") || api_base.starts_with("https://")) {
+            return Err(ConfigError::new("DISCORD_API_BASE", "must be an http(s) URL ending in /api/v10"));
+        }
+        let discord = DiscordConfig {
+            application_id,
+            public_key,
+            bot_token: secret("DISCORD_BOT_TOKEN"),
+            api_base,
+            gateway_url: get("DISCORD_GATEWAY_URL"),
+        };
+
+        let base_url = get("OPENAI_BASE_URL");
+        let api_key = secret("OPENAI_API_KEY");
+        let provider = get("LLM_PROVIDER").map(|p| p.to_ascii_lowercase());
+        let provider = provider.as_deref().unwrap_or(if base_url.is_some() || api_key.is_some() {
+            "openai"
+        } else {
+            "extractive"
+        });
+        let timeout = get("LLM_TIMEOUT_SECS")
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|s| (1..=120).contains(s))
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| ConfigError::new("LLM_TIMEOUT_SECS", "must be whole seconds between 1 and 120"))
+            })
+            .transpose()?
+            .unwrap_or(steward_domain::model::DEFAULT_MODEL_TIMEOUT);
+        let llm = match provider {
+            "openai" => LlmConfig::OpenAi {
+                base_url: base_url.unwrap_or_else(|| DEFAULT_OPENAI_BASE.to_owned()),
+                api_key,
+                model: get("LLM_MODEL").unwrap_or_else(|| DEFAULT_MODEL.to_owned()),
+                timeout,
+            },
+            "extractive" => LlmConfig::Extractive,
+            "bedrock" => {
+                return Err(ConfigError::new(
+                    "LLM_PROVIDER",
+                    "bedrock is not available in this version; use openai (any compatible server) or extractive",
+                ));
+            }
+            other => {
+                return Err(ConfigError::new(
+                    "LLM_PROVIDER",
+                    format!("unknown provider `{other}`; use openai or extractive"),
+                ));
+            }
+        };
+
+        let listen = get("STEWARD_LISTEN")
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned())
+            .parse()
+            .map_err(|_| ConfigError::new("STEWARD_LISTEN", "must be an address like 127.0.0.1:8080"))?;
+        Ok(Self {
+            discord,
+            llm,
+            listen,
+            data_dir: get("STEWARD_DATA_DIR").map_or_else(|| PathBuf::from("./data"), PathBuf::from),
+            table: get("STEWARD_TABLE"),
+            event_bus: get("STEWARD_EVENT_BUS"),
+            admin_token: secret("STEWARD_ADMIN_TOKEN"),
+        })
+    }
+
+    /// A variable AWS mode cannot run without.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming the variable when it is unset.
+    pub fn require<'a, T>(value: &'a Option<T>, variable: &'static str) -> Result<&'a T, ConfigError> {
+        value.as_ref().ok_or_else(|| ConfigError::new(variable, "must be set"))
+    }
+
+    /// What is missing for Discord to reach this deployment, as operator-facing lines.
+    #[must_use]
+    pub fn missing_for_live(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.discord.application_id.is_none() {
+            missing.push("DISCORD_APPLICATION_ID is not set: `/ask` cannot be registered or answered");
+        }
+        if self.discord.public_key.is_none() {
+            missing.push("DISCORD_PUBLIC_KEY is not set: the interactions endpoint refuses every request");
+        }
+        if self.discord.bot_token.is_none() {
+            missing.push("DISCORD_BOT_TOKEN is not set: no gateway, no command registration");
+        }
+        if matches!(self.llm, LlmConfig::Extractive) {
+            missing.push("no LLM configured (OPENAI_BASE_URL / OPENAI_API_KEY): answers quote the knowledge base");
+        }
+        missing
+    }
+}
+
+/// Builds the configured [`ChatModel`].
+///
+/// # Errors
+/// Returns the model adapter's error (HTTP client setup).
+pub fn chat_model(config: &LlmConfig) -> Result<Arc<dyn ChatModel>, ModelError> {
+    Ok(match config {
+        LlmConfig::OpenAi { base_url, api_key, model, timeout } => {
+            let mut openai = OpenAiConfig::new(base_url.clone(), model.clone());
+            openai.api_key.clone_from(api_key);
+            openai.timeout = *timeout;
+            Arc::new(OpenAiChat::new(openai)?)
+        }
+        LlmConfig::Extractive => Arc::new(ExtractiveModel),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn nothing_set_means_standalone_defaults_and_the_extractive_model() {
+        let c = config(&[]).unwrap();
+        assert!(matches!(c.llm, LlmConfig::Extractive));
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.discord.api_base, DEFAULT_DISCORD_API);
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.missing_for_live().len(), 4);
+    }
+
+    #[test]
+    fn an_openai_base_url_selects_openai() {
+        let c = config(&[("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"), ("LLM_MODEL", "llama3")]).unwrap();
+        assert!(matches!(c.llm, LlmConfig::OpenAi { ref model, .. } if model == "llama3"));
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        assert_eq!(config(&[("DISCORD_PUBLIC_KEY", "xyz")]).unwrap_err().variable, "DISCORD_PUBLIC_KEY");
+        assert_eq!(config(&[("DISCORD_APPLICATION_ID", "abc")]).unwrap_err().variable, "DISCORD_APPLICATION_ID");
+        assert_eq!(config(&[("STEWARD_LISTEN", "nowhere")]).unwrap_err().variable, "STEWARD_LISTEN");
+        assert_eq!(config(&[("LLM_PROVIDER", "magic")]).unwrap_err().variable, "LLM_PROVIDER");
+        assert_eq!(config(&[("LLM_TIMEOUT_SECS", "0")]).unwrap_err().variable, "LLM_TIMEOUT_SECS");
+        assert_eq!(config(&[("DISCORD_API_BASE", "discord.com")]).unwrap_err().variable, "DISCORD_API_BASE");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let c = config(&[("DISCORD_BOT_TOKEN", "very-secret-token"), ("STEWARD_ADMIN_TOKEN", "admin-secret")]).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("very-secret-token") && !shown.contains("admin-secret"), "{shown}");
+    }
+}
