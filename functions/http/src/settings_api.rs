@@ -1,0 +1,168 @@
+//! The settings API under `/api` (F8, F2, F4, F26), behind an admin bearer token.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | GET | `/api/guilds/{guild}/settings` | a guild's settings (defaults if never set) |
+//! | PATCH | `/api/guilds/{guild}/settings` | JSON merge patch; 400 names the field |
+//! | GET | `/api/guilds/{guild}/usage` | this month's usage against the plan |
+//! | GET | `/api/knowledge/{scope}/documents` | documents of `global` or a guild id |
+//! | POST | `/api/knowledge/{scope}/documents` | add `{title, source?, body}` |
+//! | DELETE | `/api/knowledge/{scope}/documents/{id}` | remove a document |
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use steward_domain::ask::load_settings;
+use steward_domain::clock::Clock;
+use steward_domain::ids::{DocumentId, GuildId};
+use steward_domain::knowledge::{Document, KbScope, NewDocument};
+use steward_domain::ports::{KnowledgeStore, SettingsStore, UsageStore};
+use steward_domain::quota::{Month, Usage};
+use steward_domain::settings::GuildSettings;
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+
+/// What the settings API needs.
+#[derive(Clone)]
+pub struct SettingsApiState {
+    /// Guild settings.
+    pub settings: Arc<dyn SettingsStore>,
+    /// The knowledge base.
+    pub knowledge: Arc<dyn KnowledgeStore>,
+    /// Quota counters.
+    pub usage: Arc<dyn UsageStore>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// The bearer token every request must present; `None` refuses every request.
+    pub admin_token: Option<Arc<SecretString>>,
+}
+
+/// The `/api` routes.
+pub fn settings_router(state: SettingsApiState) -> Router {
+    Router::new()
+        .route("/api/guilds/{guild}/settings", get(get_settings).patch(patch_settings))
+        .route("/api/guilds/{guild}/usage", get(get_usage))
+        .route("/api/knowledge/{scope}/documents", get(list_documents).post(add_document))
+        .route("/api/knowledge/{scope}/documents/{id}", delete(delete_document))
+        .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_admin))
+        .with_state(state)
+}
+
+async fn require_admin(State(state): State<SettingsApiState>, request: Request, next: Next) -> Response {
+    let Some(expected) = state.admin_token.as_deref() else {
+        return ApiError::Unavailable("the settings API is disabled: set STEWARD_ADMIN_TOKEN").into_response();
+    };
+    let presented = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let matches: bool = presented.as_bytes().ct_eq(expected.expose_secret().as_bytes()).into();
+    if matches { next.run(request).await } else { ApiError::Unauthorized.into_response() }
+}
+
+fn guild(raw: &str) -> Result<GuildId, ApiError> {
+    raw.parse().map_err(|_| ApiError::field("guild", "must be a Discord server id"))
+}
+
+fn scope(raw: &str) -> Result<KbScope, ApiError> {
+    raw.parse().map_err(|_| ApiError::field("scope", "must be `global` or a Discord server id"))
+}
+
+fn json_body(body: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError> {
+    body.map(|Json(v)| v).map_err(|rejection| ApiError::field("$", rejection.body_text()))
+}
+
+async fn get_settings(
+    State(state): State<SettingsApiState>,
+    Path(raw): Path<String>,
+) -> Result<Json<GuildSettings>, ApiError> {
+    let guild = guild(&raw)?;
+    Ok(Json(load_settings(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?))
+}
+
+async fn patch_settings(
+    State(state): State<SettingsApiState>,
+    Path(raw): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<GuildSettings>, ApiError> {
+    let guild = guild(&raw)?;
+    let patch = json_body(body)?;
+    let current = load_settings(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?;
+    let updated = current.patched(&patch).map_err(|e| ApiError::field(e.field, e.message))?;
+    state.settings.put_settings(guild, &updated).await.map_err(ApiError::internal)?;
+    tracing::info!(%guild, "settings updated");
+    Ok(Json(updated))
+}
+
+async fn get_usage(State(state): State<SettingsApiState>, Path(raw): Path<String>) -> Result<Json<Usage>, ApiError> {
+    let guild = guild(&raw)?;
+    let month = Month::containing(state.clock.now());
+    let settings = load_settings(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?;
+    let used = state.usage.used(guild, month).await.map_err(ApiError::internal)?;
+    Ok(Json(Usage { month, used, limit: settings.plan.monthly_limit(), plan: settings.plan }))
+}
+
+async fn list_documents(
+    State(state): State<SettingsApiState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<Document>>, ApiError> {
+    let scope = scope(&raw)?;
+    Ok(Json(state.knowledge.list_documents(scope).await.map_err(ApiError::internal)?))
+}
+
+async fn add_document(
+    State(state): State<SettingsApiState>,
+    Path(raw): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<Document>), ApiError> {
+    let scope = scope(&raw)?;
+    let new: NewDocument = read_new_document(json_body(body)?)?;
+    let (document, chunks) =
+        new.into_parts(DocumentId::generate(), state.clock.now()).map_err(|e| ApiError::field(e.field, e.message))?;
+    state.knowledge.put_document(scope, &document, &chunks).await.map_err(ApiError::internal)?;
+    tracing::info!(%scope, id = %document.id, chunks = chunks.len(), "document added");
+    Ok((StatusCode::CREATED, Json(document)))
+}
+
+/// Reads a [`NewDocument`], naming the field serde complains about.
+fn read_new_document(value: Value) -> Result<NewDocument, ApiError> {
+    let Value::Object(map) = &value else { return Err(ApiError::field("$", "the body must be a JSON object")) };
+    for (name, kind) in [("title", "a string"), ("body", "a string")] {
+        match map.get(name) {
+            Some(Value::String(_)) => {}
+            Some(_) => return Err(ApiError::field(name, format!("must be {kind}"))),
+            None => return Err(ApiError::field(name, "is required")),
+        }
+    }
+    if let Some(unknown) = map.keys().find(|k| !matches!(k.as_str(), "title" | "body" | "source")) {
+        return Err(ApiError::field(unknown.clone(), "unknown field; expected title, body, source"));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::field("source", e.to_string()))
+}
+
+async fn delete_document(
+    State(state): State<SettingsApiState>,
+    Path((raw, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let scope = scope(&raw)?;
+    let id = DocumentId::parse(&id).map_err(|_| ApiError::NotFound)?;
+    if state.knowledge.delete_document(scope, &id).await.map_err(ApiError::internal)? {
+        tracing::info!(%scope, %id, "document deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

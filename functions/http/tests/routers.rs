@@ -1,0 +1,258 @@
+//! The routers in-process with `oneshot`: signatures, PING, `/ask` intake, and the settings API.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use ed25519_dalek::{Signer, SigningKey};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use steward_domain::ask::AskIntake;
+use steward_domain::clock::Timestamp;
+use steward_domain::events::Event;
+use steward_domain::ids::ApplicationId;
+use steward_domain::testing::{ManualClock, MemoryStore, RecordingBus};
+use steward_http::{InteractionsState, SettingsApiState, Verifier, interactions_router, settings_router};
+use tower::ServiceExt;
+
+const NOW: i64 = 1_795_000_000;
+const APP: u64 = 111;
+
+struct Fixture {
+    router: Router,
+    key: SigningKey,
+    bus: RecordingBus,
+}
+
+fn fixture() -> Fixture {
+    let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let public = hex::encode(key.verifying_key().to_bytes());
+    let verifier = Verifier::from_hex([(ApplicationId::new(APP).unwrap(), public.as_str())]).unwrap();
+    let store = MemoryStore::default();
+    let bus = RecordingBus::default();
+    let clock = Arc::new(ManualClock::at(Timestamp::from_secs(NOW)));
+    let intake = AskIntake::new(Arc::new(store.clone()), Arc::new(store), Arc::new(bus.clone()), clock.clone());
+    let router = interactions_router(InteractionsState { verifier: Arc::new(verifier), intake, clock });
+    Fixture { router, key, bus }
+}
+
+fn signed(key: &SigningKey, timestamp: &str, body: &str) -> Request<Body> {
+    let signature = key.sign(format!("{timestamp}{body}").as_bytes());
+    Request::post("/discord/webhook")
+        .header("content-type", "application/json")
+        .header("x-signature-ed25519", hex::encode(signature.to_bytes()))
+        .header("x-signature-timestamp", timestamp)
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn ping() -> String {
+    json!({"type": 1, "id": "1", "application_id": APP.to_string(), "token": "t", "version": 1}).to_string()
+}
+
+fn ask(question: &str) -> String {
+    json!({
+        "type": 2, "id": "900", "application_id": APP.to_string(), "token": "tok", "version": 1,
+        "guild_id": "10", "channel_id": "20", "locale": "en-US",
+        "member": {"user": {"id": "30", "username": "ana"}, "nick": null},
+        "data": {"id": "5", "name": "ask", "type": 1, "options": [{"name": "question", "type": 3, "value": question}]}
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn ping_gets_pong() {
+    let f = fixture();
+    let (status, body) = send(&f.router, signed(&f.key, &NOW.to_string(), &ping())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"type": 1}));
+}
+
+#[tokio::test]
+async fn the_trailing_slash_url_works_too() {
+    let f = fixture();
+    let mut request = signed(&f.key, &NOW.to_string(), &ping());
+    *request.uri_mut() = "/discord/webhook/".parse().unwrap();
+    assert_eq!(send(&f.router, request).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn ask_is_deferred_and_published() {
+    let f = fixture();
+    let (status, body) = send(&f.router, signed(&f.key, &NOW.to_string(), &ask("how do refunds work?"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"type": 5}));
+    let events = f.bus.events();
+    let [Event::AskAccepted(event)] = events.as_slice() else { panic!("{events:?}") };
+    assert_eq!(event.question, "how do refunds work?");
+    assert_eq!(event.user_name, "ana");
+    assert_eq!(event.token.expose(), "tok");
+}
+
+#[tokio::test]
+async fn an_empty_question_is_answered_ephemerally_without_an_event() {
+    let f = fixture();
+    let (status, body) = send(&f.router, signed(&f.key, &NOW.to_string(), &ask("   "))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["type"], 4);
+    assert_eq!(body["data"]["flags"], 64);
+    assert_eq!(body["data"]["allowed_mentions"], json!({"parse": []}));
+    assert!(f.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn every_signature_failure_is_401_and_nothing_happens() {
+    let f = fixture();
+    let other = SigningKey::from_bytes(&[7; 32]);
+    let now = NOW.to_string();
+    let body = ask("hello");
+    let mut cases: Vec<(&str, Request<Body>)> = Vec::new();
+
+    let mut missing = signed(&f.key, &now, &body);
+    missing.headers_mut().remove("x-signature-ed25519");
+    cases.push(("missing signature", missing));
+    let mut missing_ts = signed(&f.key, &now, &body);
+    missing_ts.headers_mut().remove("x-signature-timestamp");
+    cases.push(("missing timestamp", missing_ts));
+    let mut short = signed(&f.key, &now, &body);
+    short.headers_mut().insert("x-signature-ed25519", "abcd".parse().unwrap());
+    cases.push(("short signature", short));
+    let mut non_hex = signed(&f.key, &now, &body);
+    non_hex.headers_mut().insert("x-signature-ed25519", "z".repeat(128).parse().unwrap());
+    cases.push(("non-hex signature", non_hex));
+    cases.push(("wrong key", signed(&other, &now, &body)));
+    let good = signed(&f.key, &now, &body);
+    let (parts, _) = good.into_parts();
+    cases.push(("changed body", Request::from_parts(parts, Body::from(ask("hellO")))));
+    cases.push(("stale timestamp", signed(&f.key, &(NOW - 301).to_string(), &body)));
+    cases.push(("future timestamp", signed(&f.key, &(NOW + 301).to_string(), &body)));
+    cases.push(("non-numeric timestamp", signed(&f.key, "yesterday", &body)));
+    let foreign = body.replace(&format!("\"{APP}\""), "\"222\"");
+    cases.push(("unknown application", signed(&f.key, &now, &foreign)));
+    cases.push(("not json", signed(&f.key, &now, "not json")));
+
+    for (name, request) in cases {
+        let response = f.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
+    }
+    assert!(f.bus.events().is_empty(), "a refused request published something");
+    // Within the window both ways is fine.
+    let ok = send(&f.router, signed(&f.key, &(NOW - 299).to_string(), &ping())).await.0;
+    assert_eq!(ok, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_signed_but_unreadable_interaction_is_400() {
+    let f = fixture();
+    let body = json!({"application_id": APP.to_string(), "type": "weird"}).to_string();
+    assert_eq!(send(&f.router, signed(&f.key, &NOW.to_string(), &body)).await.0, StatusCode::BAD_REQUEST);
+}
+
+fn api(token: Option<&str>) -> (Router, MemoryStore) {
+    let store = MemoryStore::default();
+    let state = SettingsApiState {
+        settings: Arc::new(store.clone()),
+        knowledge: Arc::new(store.clone()),
+        usage: Arc::new(store.clone()),
+        clock: Arc::new(ManualClock::at(Timestamp::from_secs(NOW))),
+        admin_token: token.map(|t| Arc::new(t.to_owned().into())),
+    };
+    (settings_router(state), store)
+}
+
+fn call(method: &str, uri: &str, body: Option<Value>) -> Request<Body> {
+    let builder = Request::builder().method(method).uri(uri).header("authorization", "Bearer s3cret");
+    match body {
+        Some(body) => builder.header("content-type", "application/json").body(Body::from(body.to_string())).unwrap(),
+        None => builder.body(Body::empty()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_api_requires_the_admin_token() {
+    let (router, _) = api(Some("s3cret"));
+    let anonymous = Request::get("/api/guilds/10/settings").body(Body::empty()).unwrap();
+    assert_eq!(send(&router, anonymous).await.0, StatusCode::UNAUTHORIZED);
+    let wrong =
+        Request::get("/api/guilds/10/settings").header("authorization", "Bearer nope").body(Body::empty()).unwrap();
+    assert_eq!(send(&router, wrong).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&router, call("GET", "/api/guilds/10/settings", None)).await.0, StatusCode::OK);
+    let (disabled, _) = api(None);
+    assert_eq!(send(&disabled, call("GET", "/api/guilds/10/settings", None)).await.0, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn settings_default_patch_and_name_bad_fields() {
+    let (router, _) = api(Some("s3cret"));
+    let (status, body) = send(&router, call("GET", "/api/guilds/10/settings", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["response_mode"], "mention");
+    assert_eq!(body["moderation"]["enabled"], false);
+
+    let patch = json!({"response_mode": "all_messages", "smart_mode": false});
+    let (status, body) = send(&router, call("PATCH", "/api/guilds/10/settings", Some(patch))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["response_mode"], "all_messages");
+    let (_, body) = send(&router, call("GET", "/api/guilds/10/settings", None)).await;
+    assert_eq!(body["smart_mode"], false, "the patch was stored");
+
+    let (status, body) =
+        send(&router, call("PATCH", "/api/guilds/10/settings", Some(json!({"moderation": {"enabled": 3}})))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "moderation.enabled");
+    let (status, body) = send(&router, call("PATCH", "/api/guilds/abc/settings", Some(json!({})))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "guild");
+    let raw = Request::patch("/api/guilds/10/settings")
+        .header("authorization", "Bearer s3cret")
+        .header("content-type", "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    assert_eq!(send(&router, raw).await.0, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn knowledge_documents_can_be_added_listed_and_deleted() {
+    let (router, _) = api(Some("s3cret"));
+    let doc = json!({"title": "FAQ", "source": "faq.md", "body": "# Refunds\nWithin 14 days."});
+    let (status, created) = send(&router, call("POST", "/api/knowledge/10/documents", Some(doc))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["chunks"], 1);
+    let (_, listed) = send(&router, call("GET", "/api/knowledge/10/documents", None)).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let (_, global) = send(&router, call("GET", "/api/knowledge/global/documents", None)).await;
+    assert_eq!(global, json!([]));
+
+    let (status, body) = send(&router, call("POST", "/api/knowledge/10/documents", Some(json!({"title": "x"})))).await;
+    assert_eq!((status, body["field"].clone()), (StatusCode::BAD_REQUEST, json!("body")));
+    let (status, body) =
+        send(&router, call("POST", "/api/knowledge/10/documents", Some(json!({"title": "", "body": "b"})))).await;
+    assert_eq!((status, body["field"].clone()), (StatusCode::BAD_REQUEST, json!("title")));
+
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/api/knowledge/10/documents/{id}");
+    assert_eq!(send(&router, call("DELETE", &path, None)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(send(&router, call("DELETE", &path, None)).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn usage_reports_the_plan_and_month() {
+    let (router, store) = api(Some("s3cret"));
+    use steward_domain::ports::UsageStore;
+    let guild = "10".parse().unwrap();
+    let month = steward_domain::quota::Month::containing(Timestamp::from_secs(NOW));
+    store.reserve(guild, month, 10).await.unwrap();
+    let (status, body) = send(&router, call("GET", "/api/guilds/10/usage", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"month": month.to_string(), "used": 1, "limit": 2500, "plan": "starter"}));
+}
