@@ -1,0 +1,173 @@
+//! Standalone mode (`steward run`): every service in one process on the embedded store (D5).
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use secrecy::SecretString;
+use steward_config::Config;
+use steward_discord::{RestConfig, TwilightRest};
+use steward_domain::ask::{AskConfig, AskIntake, AskPorts, AskWorker};
+use steward_domain::clock::{Clock, SystemClock};
+use steward_domain::worker::Worker;
+use steward_embedded::SqliteStore;
+use steward_http::{
+    InteractionsState, SettingsApiState, Verifier, health_router, interactions_router, settings_router,
+};
+use steward_search::TantivySearch;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::local_bus::{local_bus, run_worker};
+
+/// Where the generated admin token is kept when `STEWARD_ADMIN_TOKEN` is unset.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+/// The composed standalone application: routes plus the background worker.
+pub struct App {
+    router: Router,
+    worker: JoinHandle<()>,
+    admin_token: Arc<SecretString>,
+    store: SqliteStore,
+}
+
+impl App {
+    /// Opens the embedded store in `STEWARD_DATA_DIR` and wires every service.
+    ///
+    /// # Errors
+    /// Fails when the store cannot be opened, a configured key is invalid, or the model or
+    /// Discord client cannot be built.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = SqliteStore::open_in(&config.data_dir)
+            .with_context(|| format!("opening the embedded store in {}", config.data_dir.display()))?;
+        let admin_token = Arc::new(admin_token(config, &config.data_dir)?);
+
+        let verifier = match (config.discord.application_id, config.discord.public_key.as_deref()) {
+            (Some(app), Some(key)) => Verifier::from_hex([(app, key)]).context("DISCORD_PUBLIC_KEY")?,
+            _ => Verifier::default(),
+        };
+        let discord = TwilightRest::new(&RestConfig {
+            bot_token: config.discord.bot_token.clone(),
+            ..RestConfig::new(config.discord.api_base.clone())
+        })?;
+        let model = steward_config::chat_model(&config.llm).context("building the language model client")?;
+        let (bus, rx) = local_bus();
+        let shared = Arc::new(store.clone());
+
+        let ports = AskPorts {
+            settings: shared.clone(),
+            usage: shared.clone(),
+            conversations: shared.clone(),
+            claims: shared.clone(),
+            search: Arc::new(TantivySearch::new(shared.clone())),
+            model,
+            discord: Arc::new(discord),
+            clock: clock.clone(),
+        };
+        let worker = Worker::new(AskWorker::new(ports, AskConfig::default()));
+        let worker = tokio::spawn(run_worker(rx, worker));
+
+        let intake = AskIntake::new(shared.clone(), shared.clone(), Arc::new(bus), clock.clone());
+        let router = Router::new()
+            .merge(health_router())
+            .merge(interactions_router(InteractionsState {
+                verifier: Arc::new(verifier),
+                intake,
+                clock: clock.clone(),
+            }))
+            .merge(settings_router(SettingsApiState {
+                settings: shared.clone(),
+                knowledge: shared.clone(),
+                usage: shared,
+                clock,
+                admin_token: Some(admin_token.clone()),
+            }));
+        Ok(Self { router, worker, admin_token, store })
+    }
+
+    /// The admin token the settings API accepts.
+    #[must_use]
+    pub fn admin_token(&self) -> &SecretString {
+        &self.admin_token
+    }
+
+    /// The embedded store (for tools and tests).
+    #[must_use]
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then lets in-flight answers finish.
+    ///
+    /// # Errors
+    /// Returns the server's I/O error.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self { router, worker, .. } = self;
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        // The router held the bus; with it gone the worker drains the queue and stops.
+        worker.await.context("the worker task panicked")?;
+        Ok(())
+    }
+}
+
+/// The configured admin token, or one generated once and kept (mode 0600) in the data directory.
+fn admin_token(config: &Config, data_dir: &Path) -> anyhow::Result<SecretString> {
+    if let Some(token) = &config.admin_token {
+        return Ok(token.clone());
+    }
+    let path = data_dir.join(ADMIN_TOKEN_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if !existing.is_empty() {
+            return Ok(existing.into());
+        }
+    }
+    let token = hex::encode(rand::random::<[u8; 24]>());
+    write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
+    Ok(token.into())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Prints where Steward listens and what is missing to go live.
+pub fn print_banner(config: &Config, addr: std::net::SocketAddr, token_source: &str) {
+    println!("Steward is running (standalone, embedded store in {})", config.data_dir.display());
+    println!("  interactions endpoint  http://{addr}/discord/webhook");
+    println!("  settings API           http://{addr}/api/…  (bearer token: {token_source})");
+    println!("  health                 http://{addr}/healthz");
+    let missing = config.missing_for_live();
+    if !missing.is_empty() {
+        println!("To go live:");
+        for line in missing {
+            println!("  - {line}");
+        }
+    }
+}
+
+/// Where the admin token comes from, for the banner (never the token itself).
+#[must_use]
+pub fn token_source(config: &Config) -> String {
+    if config.admin_token.is_some() {
+        "STEWARD_ADMIN_TOKEN".into()
+    } else {
+        format!("in {}", config.data_dir.join(ADMIN_TOKEN_FILE).display())
+    }
+}
