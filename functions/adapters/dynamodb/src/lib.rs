@@ -87,8 +87,28 @@ impl DynamoStore {
 
     /// Builds a client from the environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials).
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::load_from_env().await;
-        Self::new(Client::new(&config), table)
+        Self::from_sdk_config(&aws_config::load_from_env().await, table)
+    }
+
+    /// Builds a client from an already loaded SDK configuration.
+    #[must_use]
+    pub fn from_sdk_config(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(config), table)
+    }
+
+    /// Opens the connection (TLS handshake, credentials) with one cheap read, so the first
+    /// real request of a cold Lambda does not pay for it. Errors are logged, not returned.
+    pub async fn warm_up(&self) {
+        let probe = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("WARMUP".to_owned(), "WARMUP")))
+            .send()
+            .await;
+        if let Err(error) = probe {
+            tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "DynamoDB warm-up failed");
+        }
     }
 
     /// The underlying client.

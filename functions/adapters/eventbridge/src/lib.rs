@@ -55,7 +55,13 @@ impl EventBridgeBus {
 
     /// Builds a client from the environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials).
     pub async fn from_env(bus: impl Into<String>) -> Self {
-        Self::new(Client::new(&aws_config::load_from_env().await), bus)
+        Self::from_sdk_config(&aws_config::load_from_env().await, bus)
+    }
+
+    /// Builds a client from an already loaded SDK configuration.
+    #[must_use]
+    pub fn from_sdk_config(config: &aws_config::SdkConfig, bus: impl Into<String>) -> Self {
+        Self::new(Client::new(config), bus)
     }
 
     /// Publishes up to [`MAX_BATCH`] events per call, retrying failed entries with backoff.
