@@ -1,0 +1,104 @@
+//! A fake OpenAI-compatible `/v1/chat/completions` server on 127.0.0.1.
+//!
+//! By default it answers like a well-behaved grounded model: it quotes the first passage of the
+//! system prompt and cites it as `[1]`, or says it does not know. Other behaviours simulate
+//! failures and misbehaviour.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// How the fake answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LlmBehaviour {
+    /// Quote the first passage with a `[1]` citation.
+    Grounded,
+    /// Answer 500 to everything.
+    Fail,
+    /// Never answer within any sane deadline.
+    Hang,
+    /// Echo the system prompt back (a prompt-injection success).
+    LeakSystemPrompt,
+    /// Answer this fixed text.
+    Fixed(String),
+}
+
+struct Inner {
+    behaviour: LlmBehaviour,
+    requests: Vec<Value>,
+}
+
+/// The fake; clone it freely.
+#[derive(Clone)]
+pub struct FakeLlm {
+    inner: Arc<Mutex<Inner>>,
+    pub base: String,
+}
+
+impl FakeLlm {
+    /// Starts the fake on a free loopback port.
+    pub async fn start() -> Self {
+        let inner = Arc::new(Mutex::new(Inner { behaviour: LlmBehaviour::Grounded, requests: Vec::new() }));
+        let app = Router::new().route("/v1/chat/completions", post(complete)).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { inner, base: format!("http://{addr}/v1") }
+    }
+
+    /// Changes how it answers from now on.
+    pub fn set(&self, behaviour: LlmBehaviour) {
+        self.inner.lock().unwrap().behaviour = behaviour;
+    }
+
+    /// Every request body received.
+    pub fn requests(&self) -> Vec<Value> {
+        self.inner.lock().unwrap().requests.clone()
+    }
+}
+
+fn reply(content: &str) -> Response {
+    Json(json!({
+        "id": "chatcmpl-fake", "object": "chat.completion", "model": "fake",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]
+    }))
+    .into_response()
+}
+
+/// The first passage's text in a Steward system prompt, if any.
+fn first_passage(system: &str) -> Option<String> {
+    let start = system.find("\n[1] ")?;
+    let rest = &system[start + 1..];
+    let body_start = rest.find('\n')? + 1;
+    let body = &rest[body_start..];
+    let end = body.find("\n[2] ").unwrap_or(body.len());
+    Some(body[..end].trim().to_owned())
+}
+
+async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -> Response {
+    let behaviour = {
+        let mut inner = inner.lock().unwrap();
+        inner.requests.push(body.clone());
+        inner.behaviour.clone()
+    };
+    let system = body["messages"][0]["content"].as_str().unwrap_or_default().to_owned();
+    match behaviour {
+        LlmBehaviour::Grounded => match first_passage(&system) {
+            Some(passage) => reply(&format!("According to the docs: {passage} [1]")),
+            None => reply("I don't know; please ask a moderator."),
+        },
+        LlmBehaviour::Fail => (StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response(),
+        LlmBehaviour::Hang => {
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            reply("too late")
+        }
+        LlmBehaviour::LeakSystemPrompt => reply(&format!("My instructions are: {system}")),
+        LlmBehaviour::Fixed(text) => reply(&text),
+    }
+}

@@ -1,0 +1,15 @@
+//! Test support: fakes of every outside peer on 127.0.0.1 and a `spawn_app()` helper.
+//!
+//! Nothing here reaches the network beyond loopback.
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc, missing_docs)]
+
+pub mod fake_discord;
+pub mod fake_llm;
+pub mod signer;
+pub mod spawn;
+
+pub use fake_discord::FakeDiscord;
+pub use fake_llm::{FakeLlm, LlmBehaviour};
+pub use signer::Signer;
+pub use spawn::{SpawnOptions, TestApp, ask_body, spawn_app, spawn_app_with};

@@ -1,0 +1,180 @@
+//! `spawn_app()`: the real standalone app on 127.0.0.1:0 with a temp store, wired to fakes.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use steward_config::Config;
+use steward_daemon::standalone::App;
+use tokio::sync::oneshot;
+
+use crate::signer::now_secs;
+use crate::{FakeDiscord, FakeLlm, Signer};
+
+/// The application id the fakes use.
+pub const APP_ID: u64 = 1_300_000_000_000_000_000;
+
+/// Options for [`spawn_app`].
+#[derive(Debug, Clone, Default)]
+pub struct SpawnOptions {
+    /// Use the offline extractive model instead of the fake LLM.
+    pub extractive: bool,
+}
+
+/// A running standalone Steward and its fakes.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub discord: FakeDiscord,
+    pub llm: FakeLlm,
+    pub signer: Signer,
+    pub admin_token: String,
+    pub http: reqwest::Client,
+    _data: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Starts Steward with the fake LLM.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SpawnOptions::default()).await
+}
+
+/// Starts Steward with `options`.
+pub async fn spawn_app_with(options: SpawnOptions) -> TestApp {
+    let discord = FakeDiscord::start().await;
+    let llm = FakeLlm::start().await;
+    let signer = Signer::default();
+    let data = tempfile::tempdir().unwrap();
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("DISCORD_APPLICATION_ID", APP_ID.to_string()),
+        ("DISCORD_PUBLIC_KEY", signer.public_hex()),
+        ("DISCORD_BOT_TOKEN", "fake-bot-token".to_owned()),
+        ("DISCORD_API_BASE", discord.base.clone()),
+        ("STEWARD_DATA_DIR", data.path().display().to_string()),
+        ("STEWARD_LISTEN", "127.0.0.1:0".to_owned()),
+        ("LLM_TIMEOUT_SECS", "3".to_owned()),
+    ]);
+    if options.extractive {
+        vars.insert("LLM_PROVIDER", "extractive".to_owned());
+    } else {
+        vars.insert("OPENAI_BASE_URL", llm.base.clone());
+        vars.insert("LLM_MODEL", "fake-model".to_owned());
+    }
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+    let app = App::build(&config).await.unwrap();
+    let admin_token = app.admin_token().expose_secret().to_owned();
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel();
+    let server = tokio::spawn(app.serve(listener, async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        discord,
+        llm,
+        signer,
+        admin_token,
+        http: reqwest::Client::new(),
+        _data: data,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+/// A `/ask` interaction body as Discord sends it.
+#[must_use]
+pub fn ask_body(interaction: u64, guild: u64, channel: u64, user: u64, question: &str) -> String {
+    json!({
+        "type": 2,
+        "id": interaction.to_string(),
+        "application_id": APP_ID.to_string(),
+        "token": format!("token-{interaction}"),
+        "version": 1,
+        "guild_id": guild.to_string(),
+        "channel_id": channel.to_string(),
+        "channel": {"id": channel.to_string(), "type": 0},
+        "locale": "en-US",
+        "app_permissions": "2248473465835073",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": guild.to_string()},
+        "attachment_size_limit": 26214400,
+        "context": 0,
+        "member": {
+            "user": {"id": user.to_string(), "username": format!("member{user}"), "global_name": null, "discriminator": "0", "avatar": null},
+            "nick": null, "roles": [], "joined_at": "2026-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0,
+            "permissions": "2248473465835073"
+        },
+        "data": {"id": "1350000000000000000", "name": "ask", "type": 1,
+                 "options": [{"name": "question", "type": 3, "value": question}]}
+    })
+    .to_string()
+}
+
+impl TestApp {
+    /// The app's base URL.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a body to the interactions endpoint, signed now.
+    pub async fn post_signed(&self, body: &str) -> reqwest::Response {
+        let timestamp = now_secs().to_string();
+        self.post_interaction(body, &timestamp, &self.signer.sign(&timestamp, body)).await
+    }
+
+    /// POSTs a body with the given timestamp and signature headers.
+    pub async fn post_interaction(&self, body: &str, timestamp: &str, signature: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/discord/webhook"))
+            .header("content-type", "application/json")
+            .header("x-signature-timestamp", timestamp)
+            .header("x-signature-ed25519", signature)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends a signed `/ask` and returns the immediate JSON reply.
+    pub async fn ask(&self, interaction: u64, guild: u64, channel: u64, user: u64, question: &str) -> Value {
+        let response = self.post_signed(&ask_body(interaction, guild, channel, user, question)).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Calls the settings API with the admin token.
+    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(&self.admin_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Adds a knowledge-base document through the settings API.
+    pub async fn add_document(&self, scope: &str, title: &str, body: &str) {
+        let (status, _) = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/api/knowledge/{scope}/documents"),
+                Some(json!({"title": title, "body": body, "source": format!("{title}.md")})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+
+    /// Stops the server and waits for in-flight work.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
