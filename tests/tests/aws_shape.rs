@@ -1,0 +1,187 @@
+//! `/ask` in the AWS shape against moto: the interactions router on DynamoDB + EventBridge,
+//! the event captured by an EventBridge rule into SQS (as the worker's rule would route it),
+//! then the worker Lambda's handler answering through the fake Discord and fake LLM.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use steward_discord::{RestConfig, TwilightRest};
+use steward_domain::ask::{AskConfig, AskIntake, AskOutcome, AskPorts, AskWorker};
+use steward_domain::clock::{SystemClock, Timestamp};
+use steward_domain::ids::{ApplicationId, DocumentId};
+use steward_domain::knowledge::{KbScope, NewDocument};
+use steward_domain::ports::{KnowledgeStore, UsageStore};
+use steward_domain::quota::Month;
+use steward_domain::worker::{Handled, Worker};
+use steward_dynamodb::{DynamoStore, create_table};
+use steward_eventbridge::EventBridgeBus;
+use steward_http::{InteractionsState, Verifier, interactions_router};
+use steward_openai::{OpenAiChat, OpenAiConfig};
+use steward_search::TantivySearch;
+use steward_tests::signer::now_secs;
+use steward_tests::spawn::APP_ID;
+use steward_tests::{FakeDiscord, FakeLlm, Signer, ask_body};
+
+fn require_emulator() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"),
+        "AWS_ENDPOINT_URL must point at moto on loopback (got `{endpoint}`); run infra/scripts/test.sh"
+    );
+}
+
+/// A bus with a rule that copies every Steward event into a fresh SQS queue.
+async fn bus_with_capture(aws: &aws_config::SdkConfig, name: &str) -> (String, aws_sdk_sqs::Client, String) {
+    let events = aws_sdk_eventbridge::Client::new(aws);
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    events.create_event_bus().name(name).send().await.unwrap();
+    let queue_url = sqs.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let arn = attributes.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+    let pattern = json!({"source": [steward_eventbridge::SOURCE], "detail-type": ["ask.accepted"]}).to_string();
+    events.put_rule().name("ask-accepted").event_bus_name(name).event_pattern(pattern).send().await.unwrap();
+    let target = aws_sdk_eventbridge::types::Target::builder().id("capture").arn(arn).build().unwrap();
+    events.put_targets().rule("ask-accepted").event_bus_name(name).targets(target).send().await.unwrap();
+    (name.to_owned(), sqs, queue_url)
+}
+
+async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Value> {
+    let output = sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    output
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| serde_json::from_str(m.body.as_deref().unwrap()).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_flows_through_dynamodb_eventbridge_and_the_worker_handler() {
+    require_emulator();
+    let aws = aws_config::load_from_env().await;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let table = format!("steward-e2e-{suffix}");
+    let store = Arc::new(DynamoStore::from_sdk_config(&aws, &table));
+    create_table(store.client(), &table).await.unwrap();
+    let (bus_name, sqs, queue_url) = bus_with_capture(&aws, &format!("steward-e2e-{suffix}")).await;
+    let discord = FakeDiscord::start().await;
+    let llm = FakeLlm::start().await;
+    let signer = Signer::default();
+
+    // GIVEN a knowledge base in DynamoDB
+    let (doc, chunks) =
+        NewDocument { title: "Billing".into(), source: None, body: "# Refunds\nRefunds take 14 days.".into() }
+            .into_parts(DocumentId::generate(), Timestamp::from_secs(1))
+            .unwrap();
+    store.put_document(KbScope::Global, &doc, &chunks).await.unwrap();
+
+    // AND the interactions function's router, served on loopback
+    let clock = Arc::new(SystemClock);
+    let verifier = Verifier::from_hex([(ApplicationId::new(APP_ID).unwrap(), signer.public_hex().as_str())]).unwrap();
+    let intake = AskIntake::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(EventBridgeBus::from_sdk_config(&aws, &bus_name)),
+        clock.clone(),
+    );
+    let router = interactions_router(InteractionsState { verifier: Arc::new(verifier), intake, clock: clock.clone() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // WHEN Discord posts a signed /ask
+    let body = ask_body(
+        42,
+        1_200_000_000_000_000_000,
+        1_210_000_000_000_000_000,
+        1_220_000_000_000_000_000,
+        "How long do refunds take?",
+    );
+    let timestamp = now_secs().to_string();
+    let started = std::time::Instant::now();
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/discord/webhook"))
+        .header("x-signature-timestamp", &timestamp)
+        .header("x-signature-ed25519", signer.sign(&timestamp, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+
+    // THEN it is deferred well inside Discord's 3 s, and an ask.accepted event is on the bus
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({"type": 5}));
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    let delivered = receive(&sqs, &queue_url).await;
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0]["detail-type"], "ask.accepted");
+    assert_eq!(delivered[0]["detail"]["question"], "How long do refunds take?");
+
+    // WHEN the worker Lambda's handler receives that event
+    let mut openai = OpenAiConfig::new(llm.base.clone(), "fake-model");
+    openai.timeout = Duration::from_secs(5);
+    let ports = AskPorts {
+        settings: store.clone(),
+        usage: store.clone(),
+        conversations: store.clone(),
+        claims: store.clone(),
+        search: Arc::new(TantivySearch::new(store.clone())),
+        model: Arc::new(OpenAiChat::new(openai).unwrap()),
+        discord: Arc::new(TwilightRest::new(&RestConfig::new(discord.base.clone())).unwrap()),
+        clock,
+    };
+    let worker = Worker::new(AskWorker::new(ports, AskConfig::default()));
+    let handled = steward_worker::handle(&worker, delivered[0].clone()).await.unwrap();
+
+    // THEN the member's "thinking…" is replaced by the grounded answer, and one message is counted
+    assert_eq!(handled, Some(Handled::Ask(AskOutcome::Answered { parts: 1 })));
+    let edits = discord.requests_to("/messages/@original");
+    assert_eq!(edits.len(), 1);
+    assert!(edits[0].body["content"].as_str().unwrap().contains("Refunds take 14 days"));
+    assert_eq!(edits[0].body["allowed_mentions"], json!({"parse": []}));
+    let guild = "1200000000000000000".parse().unwrap();
+    assert_eq!(store.used(guild, Month::containing(Timestamp::from_secs(now_secs()))).await.unwrap(), 1);
+
+    // AND EventBridge redelivering the same event posts nothing twice
+    let again = steward_worker::handle(&worker, delivered[0].clone()).await.unwrap();
+    assert_eq!(again, Some(Handled::Ask(AskOutcome::Duplicate)));
+    assert_eq!(discord.requests_to("/messages/@original").len(), 1);
+}
+
+#[tokio::test]
+async fn eventbridge_batches_arrive_with_source_type_and_detail() {
+    require_emulator();
+    let aws = aws_config::load_from_env().await;
+    let name = format!("steward-batch-{}", uuid::Uuid::new_v4().simple());
+    let (bus_name, sqs, queue_url) = bus_with_capture(&aws, &name).await;
+    let bus = EventBridgeBus::from_sdk_config(&aws, &bus_name);
+    let sample: Value = serde_json::from_str(include_str!("../../events/ask-accepted.json")).unwrap();
+    let event = serde_json::from_value::<steward_eventbridge::Envelope>(sample).unwrap().into_event().unwrap();
+    let events: Vec<_> = (0..12).map(|_| event.clone()).collect();
+    bus.publish_batch(&events).await.unwrap();
+    let mut received = Vec::new();
+    for _ in 0..5 {
+        received.extend(receive(&sqs, &queue_url).await);
+        if received.len() >= 12 {
+            break;
+        }
+    }
+    assert_eq!(received.len(), 12, "12 events in two PutEvents calls");
+    assert!(received.iter().all(|e| e["source"] == "steward" && e["detail"]["user_name"] == "ana"));
+}
