@@ -53,7 +53,7 @@ impl App {
             bot_token: config.discord.bot_token.clone(),
             ..RestConfig::new(config.discord.api_base.clone())
         })?;
-        let model = steward_config::chat_model(&config.llm).context("building the language model client")?;
+        let model = steward_openai::model_from_config(&config.llm).context("building the language model client")?;
         let (bus, rx) = local_bus();
         let shared = Arc::new(store.clone());
 

@@ -4,14 +4,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use steward_domain::extractive::ExtractiveModel;
 use steward_domain::ids::ApplicationId;
-use steward_domain::model::{ChatModel, ModelError};
-use steward_openai::{OpenAiChat, OpenAiConfig};
 
 /// Discord's API base when `DISCORD_API_BASE` is unset.
 pub const DEFAULT_DISCORD_API: &str = "https://discord.com/api/v10";
@@ -215,22 +211,6 @@ impl Config {
         }
         missing
     }
-}
-
-/// Builds the configured [`ChatModel`].
-///
-/// # Errors
-/// Returns the model adapter's error (HTTP client setup).
-pub fn chat_model(config: &LlmConfig) -> Result<Arc<dyn ChatModel>, ModelError> {
-    Ok(match config {
-        LlmConfig::OpenAi { base_url, api_key, model, timeout } => {
-            let mut openai = OpenAiConfig::new(base_url.clone(), model.clone());
-            openai.api_key.clone_from(api_key);
-            openai.timeout = *timeout;
-            Arc::new(OpenAiChat::new(openai)?)
-        }
-        LlmConfig::Extractive => Arc::new(ExtractiveModel),
-    })
 }
 
 #[cfg(test)]

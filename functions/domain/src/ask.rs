@@ -397,10 +397,8 @@ impl AskWorker {
     /// Turns a failure into the member-facing message, refunding the quota where it was reserved.
     async fn describe(&self, failure: Failure, event: &AskAccepted, month: Month) -> (String, AskOutcome) {
         let refund = !matches!(failure, Failure::Quota(..) | Failure::Store(_));
-        if refund {
-            if let Err(error) = self.ports.usage.release(event.guild_id, month).await {
-                warn!(error = &error as &dyn std::error::Error, "could not refund the quota");
-            }
+        if refund && let Err(error) = self.ports.usage.release(event.guild_id, month).await {
+            warn!(error = &error as &dyn std::error::Error, "could not refund the quota");
         }
         match failure {
             Failure::Quota(limit, month) => (quota_message(limit, month), AskOutcome::QuotaExhausted),

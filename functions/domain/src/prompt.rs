@@ -77,10 +77,11 @@ pub fn parse_citations(text: &str, passages: usize) -> Vec<usize> {
         rest = &rest[open + 1..];
         let Some(close) = rest.find(']') else { break };
         for part in rest[..close].split(',') {
-            if let Ok(n) = part.trim().parse::<usize>() {
-                if (1..=passages).contains(&n) && !cited.contains(&n) {
-                    cited.push(n);
-                }
+            if let Ok(n) = part.trim().parse::<usize>()
+                && (1..=passages).contains(&n)
+                && !cited.contains(&n)
+            {
+                cited.push(n);
             }
         }
         rest = &rest[close + 1..];

@@ -28,7 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         conversations: store.clone(),
         claims: store.clone(),
         search: Arc::new(TantivySearch::new(store)),
-        model: steward_config::chat_model(&config.llm)?,
+        model: steward_openai::model_from_config(&config.llm)?,
         discord: Arc::new(discord),
         clock: Arc::new(SystemClock),
     };

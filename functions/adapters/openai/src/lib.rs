@@ -1,6 +1,7 @@
 //! A [`ChatModel`] over an OpenAI-compatible `/chat/completions` endpoint, with a deadline and
 //! retries with backoff on 429 and 5xx.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -169,6 +170,22 @@ impl ChatModel for OpenAiChat {
     fn name(&self) -> String {
         format!("openai:{}", self.config.model)
     }
+}
+
+/// Builds the model the configuration names: this adapter, or the offline extractive model.
+///
+/// # Errors
+/// Returns an error when the HTTP client cannot be built.
+pub fn model_from_config(config: &steward_config::LlmConfig) -> Result<Arc<dyn ChatModel>, ModelError> {
+    Ok(match config {
+        steward_config::LlmConfig::OpenAi { base_url, api_key, model, timeout } => {
+            let mut openai = OpenAiConfig::new(base_url.clone(), model.clone());
+            openai.api_key.clone_from(api_key);
+            openai.timeout = *timeout;
+            Arc::new(OpenAiChat::new(openai)?)
+        }
+        steward_config::LlmConfig::Extractive => Arc::new(steward_domain::extractive::ExtractiveModel),
+    })
 }
 
 #[cfg(test)]

@@ -152,10 +152,11 @@ impl TantivySearch {
             tokio::task::spawn_blocking(move || GuildIndex::build(versions, chunks)).await.map_err(index_error)??;
         let built = Arc::new(built);
         let mut cache = self.lock();
-        if cache.len() >= CACHED_GUILDS && !cache.contains_key(&guild) {
-            if let Some(evict) = cache.keys().next().copied() {
-                cache.remove(&evict);
-            }
+        if cache.len() >= CACHED_GUILDS
+            && !cache.contains_key(&guild)
+            && let Some(evict) = cache.keys().next().copied()
+        {
+            cache.remove(&evict);
         }
         cache.insert(guild, Arc::clone(&built));
         tracing::debug!(%guild, chunks = built.chunks.len(), "knowledge index built");
