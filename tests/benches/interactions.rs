@@ -47,6 +47,16 @@ fn setup() -> (Router, Signer, Verifier, tempfile::TempDir) {
     (router, signer, verifier, dir)
 }
 
+fn sample_body() -> String {
+    ask_body(
+        1,
+        1_200_000_000_000_000_000,
+        1_210_000_000_000_000_000,
+        1_220_000_000_000_000_000,
+        "How long do refunds take?",
+    )
+}
+
 fn signed_request(signer: &Signer, body: &str) -> Request<Body> {
     let timestamp = now_secs().to_string();
     Request::post("/discord/webhook")
@@ -59,13 +69,7 @@ fn signed_request(signer: &Signer, body: &str) -> Request<Body> {
 fn benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (router, signer, verifier, _dir) = setup();
-    let body = ask_body(
-        1,
-        1_200_000_000_000_000_000,
-        1_210_000_000_000_000_000,
-        1_220_000_000_000_000_000,
-        "How long do refunds take?",
-    );
+    let body = sample_body();
     let timestamp = now_secs().to_string();
     let signature = signer.sign(&timestamp, &body);
     let app = Some(ApplicationId::new(APP_ID).unwrap());
@@ -91,13 +95,7 @@ fn benches(c: &mut Criterion) {
 fn latency_percentiles() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (router, signer, _verifier, _dir) = setup();
-    let body = ask_body(
-        1,
-        1_200_000_000_000_000_000,
-        1_210_000_000_000_000_000,
-        1_220_000_000_000_000_000,
-        "How long do refunds take?",
-    );
+    let body = sample_body();
     let requests: Vec<_> = (0..5_500).map(|_| signed_request(&signer, &body)).collect();
     let mut samples: Vec<Duration> = runtime.block_on(async {
         let mut samples = Vec::with_capacity(requests.len());

@@ -46,9 +46,7 @@ impl FakeLlm {
     pub async fn start() -> Self {
         let inner = Arc::new(Mutex::new(Inner { behaviour: LlmBehaviour::Grounded, requests: Vec::new() }));
         let app = Router::new().route("/v1/chat/completions", post(complete)).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let addr = crate::serve(app).await;
         Self { inner, base: format!("http://{addr}/v1") }
     }
 

@@ -12,4 +12,12 @@ pub mod spawn;
 pub use fake_discord::FakeDiscord;
 pub use fake_llm::{FakeLlm, LlmBehaviour};
 pub use signer::Signer;
+
+/// Serves `router` on a free loopback port in the background; returns its address.
+pub async fn serve(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
 pub use spawn::{SpawnOptions, TestApp, ask_body, spawn_app, spawn_app_with};

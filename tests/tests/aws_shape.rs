@@ -101,9 +101,7 @@ async fn ask_flows_through_dynamodb_eventbridge_and_the_worker_handler() {
         clock.clone(),
     );
     let router = interactions_router(InteractionsState { verifier: Arc::new(verifier), intake, clock: clock.clone() });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let addr = steward_tests::serve(router).await;
 
     // WHEN Discord posts a signed /ask
     let body = ask_body(
@@ -183,5 +181,5 @@ async fn eventbridge_batches_arrive_with_source_type_and_detail() {
         }
     }
     assert_eq!(received.len(), 12, "12 events in two PutEvents calls");
-    assert!(received.iter().all(|e| e["source"] == "steward" && e["detail"]["user_name"] == "ana"));
+    assert!(received.iter().all(|e| e["source"] == "steward" && e["detail"]["user_name"] == "Ana"));
 }

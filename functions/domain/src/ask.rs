@@ -142,7 +142,8 @@ impl AskIntake {
 /// What the worker tells members when infrastructure fails before anything was queued.
 const TEMPORARY_FAILURE: &str = "Steward couldn't take your question just now. Please try again in a moment.";
 
-fn quota_message(limit: u64, month: Month) -> String {
+/// What a member hears when the monthly quota is used up.
+pub(crate) fn quota_message(limit: u64, month: Month) -> String {
     format!(
         "This server has used all {limit} AI messages of its plan for {month}. The quota resets on the 1st of next month; \
          a server admin can change the plan."
@@ -223,18 +224,19 @@ pub enum AskOutcome {
     },
 }
 
-/// A failure that left the interaction unanswered; retrying the event may help.
+/// A failure that left a member without an answer; [`WorkError::is_retryable`] says whether
+/// redelivering the event may help.
 #[derive(Debug, thiserror::Error)]
-pub enum AskError {
+pub enum WorkError {
     /// The idempotency claim could not be made; nothing was done.
-    #[error("could not claim the interaction")]
+    #[error("could not claim the event")]
     Claim(#[source] StoreError),
     /// Even the failure message could not be posted.
     #[error("could not reach the member")]
     Discord(#[source] crate::ports::DiscordError),
 }
 
-impl AskError {
+impl WorkError {
     /// Whether redelivering the event may succeed.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
@@ -271,13 +273,13 @@ impl AskWorker {
     /// Handles one `ask.accepted` event.
     ///
     /// # Errors
-    /// Returns [`AskError`] only when the member could not be told anything.
+    /// Returns [`WorkError`] only when the member could not be told anything.
     #[tracing::instrument(skip_all, fields(guild = %event.guild_id, interaction = %event.interaction_id))]
-    pub async fn answer(&self, event: &AskAccepted) -> Result<AskOutcome, AskError> {
+    pub async fn answer(&self, event: &AskAccepted) -> Result<AskOutcome, WorkError> {
         let now = self.ports.clock.now();
         let key = format!("ask:{}", event.interaction_id);
         let fresh =
-            self.ports.claims.claim(&key, now, now.plus(self.config.claim_ttl)).await.map_err(AskError::Claim)?;
+            self.ports.claims.claim(&key, now, now.plus(self.config.claim_ttl)).await.map_err(WorkError::Claim)?;
         if !fresh {
             info!("duplicate delivery ignored");
             return Ok(AskOutcome::Duplicate);
@@ -296,7 +298,7 @@ impl AskWorker {
                     .discord
                     .edit_original(event.application_id, &event.token, &OutboundMessage::text(message))
                     .await
-                    .map_err(AskError::Discord)?;
+                    .map_err(WorkError::Discord)?;
                 Ok(outcome)
             }
         }
@@ -338,6 +340,7 @@ impl AskWorker {
             history,
             passages: results.passages,
             locale: event.locale.clone(),
+            channel_context: Vec::new(),
         };
         let raw = self.ports.model.answer(&request).await.map_err(Failure::Model)?;
         let answer = finish_answer(&raw.text, request.passages.len());
@@ -358,20 +361,20 @@ impl AskWorker {
         Ok((render_answer(&answer.text, &sources), answer.text))
     }
 
-    async fn deliver(&self, event: &AskAccepted, parts: &[String]) -> Result<(), AskError> {
+    async fn deliver(&self, event: &AskAccepted, parts: &[String]) -> Result<(), WorkError> {
         let discord = &self.ports.discord;
         let mut parts = parts.iter();
         if let Some(first) = parts.next() {
             discord
                 .edit_original(event.application_id, &event.token, &OutboundMessage::text(first.clone()))
                 .await
-                .map_err(AskError::Discord)?;
+                .map_err(WorkError::Discord)?;
         }
         for part in parts.take(crate::message::MAX_PARTS - 1) {
             discord
                 .create_followup(event.application_id, &event.token, &OutboundMessage::text(part.clone()))
                 .await
-                .map_err(AskError::Discord)?;
+                .map_err(WorkError::Discord)?;
         }
         Ok(())
     }
@@ -537,7 +540,7 @@ mod tests {
         assert_eq!(h.intake.accept(command("  how do I pay? ")).await, IntakeReply::Deferred);
         let events = h.bus.events();
         assert_eq!(events.len(), 1);
-        let Event::AskAccepted(event) = &events[0];
+        let Event::AskAccepted(event) = &events[0] else { panic!("{events:?}") };
         assert_eq!(event.question, "how do I pay?");
         assert_eq!(event.accepted_at, Timestamp::from_secs(NOW));
     }

@@ -43,3 +43,56 @@ pub struct Turn {
     /// When.
     pub at: Timestamp,
 }
+
+/// How many recent channel messages the model sees with channel context on (F6b).
+pub const CHANNEL_CONTEXT_LINES: usize = 20;
+/// The most characters of channel context put in one prompt; the oldest lines go first.
+pub const CHANNEL_CONTEXT_CHARS: usize = 4_000;
+
+/// One message of a channel's recent conversation, from any member (F6b).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelLine {
+    /// Who wrote it.
+    pub author_id: UserId,
+    /// Their display name.
+    pub author: String,
+    /// What they wrote.
+    pub text: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Keeps the newest lines whose total length fits `budget` characters, oldest dropped first.
+#[must_use]
+pub fn bounded_context(mut lines: Vec<ChannelLine>, budget: usize) -> Vec<ChannelLine> {
+    let mut used = 0;
+    let mut keep = lines.len();
+    for line in lines.iter().rev() {
+        let cost = line.author.chars().count() + line.text.chars().count() + 2;
+        if used + cost > budget {
+            break;
+        }
+        used += cost;
+        keep -= 1;
+    }
+    lines.split_off(keep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_keeps_the_newest_lines_within_budget() {
+        let line = |i: i64| ChannelLine {
+            author_id: UserId::new(1).unwrap(),
+            author: "a".into(),
+            text: format!("line {i:02}"),
+            at: Timestamp::from_secs(i),
+        };
+        let lines: Vec<_> = (0..10).map(line).collect();
+        let kept = bounded_context(lines, 33);
+        assert_eq!(kept.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["line 07", "line 08", "line 09"]);
+        assert!(bounded_context(vec![line(1)], 3).is_empty());
+    }
+}

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::ids::{ApplicationId, ChannelId, GuildId, InteractionId, InteractionToken, UserId};
+use crate::ids::{ApplicationId, ChannelId, GuildId, InteractionId, InteractionToken, MessageId, UserId};
 
 /// A `/ask` the interactions endpoint accepted and deferred; the worker answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +30,33 @@ pub struct AskAccepted {
     pub accepted_at: Timestamp,
 }
 
+/// A member's message in a guild channel that some feature needs (forwarded by the gateway).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelMessage {
+    /// The message, also the idempotency key.
+    pub message_id: MessageId,
+    /// The bot (application) that received it.
+    pub application_id: ApplicationId,
+    /// The bot's own user id, to strip its mention from the question.
+    pub bot_user_id: UserId,
+    /// The guild.
+    pub guild_id: GuildId,
+    /// The channel or thread.
+    pub channel_id: ChannelId,
+    /// The author.
+    pub author_id: UserId,
+    /// The author's display name.
+    pub author_name: String,
+    /// The text as written (mentions in Discord's `<@id>` form).
+    pub content: String,
+    /// Whether it mentions the bot.
+    pub mentions_bot: bool,
+    /// Whether it replies to one of the bot's messages.
+    pub replies_to_bot: bool,
+    /// When Discord says it was sent.
+    pub sent_at: Timestamp,
+}
+
 /// Every event Steward publishes, tagged by its detail type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "detail")]
@@ -37,6 +64,9 @@ pub enum Event {
     /// See [`AskAccepted`].
     #[serde(rename = "ask.accepted")]
     AskAccepted(AskAccepted),
+    /// See [`ChannelMessage`].
+    #[serde(rename = "discord.message")]
+    MessageCreated(ChannelMessage),
 }
 
 impl Event {
@@ -45,6 +75,7 @@ impl Event {
     pub const fn detail_type(&self) -> &'static str {
         match self {
             Self::AskAccepted(_) => "ask.accepted",
+            Self::MessageCreated(_) => "discord.message",
         }
     }
 
@@ -55,6 +86,7 @@ impl Event {
     pub fn detail_json(&self) -> Result<String, serde_json::Error> {
         match self {
             Self::AskAccepted(detail) => serde_json::to_string(detail),
+            Self::MessageCreated(detail) => serde_json::to_string(detail),
         }
     }
 
@@ -67,6 +99,9 @@ impl Event {
             "ask.accepted" => serde_json::from_value(detail)
                 .map(Self::AskAccepted)
                 .map_err(|e| UnknownEvent(format!("bad ask.accepted detail: {e}"))),
+            "discord.message" => serde_json::from_value(detail)
+                .map(Self::MessageCreated)
+                .map_err(|e| UnknownEvent(format!("bad discord.message detail: {e}"))),
             other => Err(UnknownEvent(format!("unknown detail type `{other}`"))),
         }
     }

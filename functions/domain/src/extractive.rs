@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{AnswerRequest, ChatModel, ModelAnswer, ModelError};
+use crate::model::{AnswerRequest, ChatModel, DecideRequest, ModelAnswer, ModelError};
 
 /// How many passages the extractive answer quotes.
 const QUOTED: usize = 2;
@@ -48,6 +48,10 @@ impl ChatModel for ExtractiveModel {
         Ok(ModelAnswer { text: text.trim_end().to_owned(), cited })
     }
 
+    async fn should_answer(&self, request: &DecideRequest) -> Result<bool, ModelError> {
+        Ok(crate::smart::looks_answerable(&request.message, &request.passages))
+    }
+
     fn name(&self) -> String {
         "extractive".into()
     }
@@ -70,6 +74,7 @@ mod tests {
             history: vec![],
             passages: vec![passage("Best line.\nSecond line.", 4.0), passage("Also good.", 3.0), passage("Weak.", 1.0)],
             locale: None,
+            channel_context: vec![],
         };
         let answer = ExtractiveModel.answer(&request).await.unwrap();
         assert!(answer.text.contains("> Best line.\n> Second line.\n[1]"));
@@ -80,8 +85,14 @@ mod tests {
 
     #[tokio::test]
     async fn says_plainly_when_nothing_matches() {
-        let request =
-            AnswerRequest { question: "q".into(), asker: "a".into(), history: vec![], passages: vec![], locale: None };
+        let request = AnswerRequest {
+            question: "q".into(),
+            asker: "a".into(),
+            history: vec![],
+            passages: vec![],
+            locale: None,
+            channel_context: vec![],
+        };
         let answer = ExtractiveModel.answer(&request).await.unwrap();
         assert!(answer.text.contains("couldn't find"));
         assert!(answer.cited.is_empty());

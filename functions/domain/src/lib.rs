@@ -17,7 +17,10 @@ pub mod model;
 pub mod ports;
 pub mod prompt;
 pub mod quota;
+pub mod relay;
+pub mod respond;
 pub mod settings;
+pub mod smart;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod worker;

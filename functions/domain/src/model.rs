@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::Turn;
+use crate::conversation::{ChannelLine, Turn};
 
 /// A knowledge-base passage retrieved for a question, numbered from 1 in the prompt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +35,19 @@ pub struct AnswerRequest {
     pub passages: Vec<Passage>,
     /// The member's Discord locale, e.g. `es-ES`, when known.
     pub locale: Option<String>,
+    /// The channel's recent conversation from all members, oldest first (F6b); empty for `/ask`.
+    pub channel_context: Vec<ChannelLine>,
+}
+
+/// What a model needs to decide whether to speak up in all-messages smart mode (F6a).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecideRequest {
+    /// The member's message.
+    pub message: String,
+    /// The passages that best match it, best first.
+    pub passages: Vec<Passage>,
+    /// The channel's recent conversation, oldest first.
+    pub channel_context: Vec<ChannelLine>,
 }
 
 /// A model's answer.
@@ -103,6 +116,13 @@ pub trait ChatModel: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// Returns a [`ModelError`] when the provider fails or times out.
     async fn answer(&self, request: &AnswerRequest) -> Result<ModelAnswer, ModelError>;
+
+    /// Whether the message deserves an answer: a question or request for help the knowledge
+    /// base can serve, not casual chat (smart mode, F6a). When in doubt, stay silent.
+    ///
+    /// # Errors
+    /// Returns a [`ModelError`] when the provider fails or times out.
+    async fn should_answer(&self, request: &DecideRequest) -> Result<bool, ModelError>;
 
     /// A short name for logs (`openai:gpt-4o-mini`, `extractive`).
     fn name(&self) -> String;

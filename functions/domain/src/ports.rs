@@ -7,9 +7,9 @@ use std::fmt;
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
-use crate::conversation::{ConversationKey, Turn};
+use crate::conversation::{ChannelLine, ConversationKey, Turn};
 use crate::events::Event;
-use crate::ids::{ApplicationId, DocumentId, GuildId, InteractionToken};
+use crate::ids::{ApplicationId, ChannelId, DocumentId, GuildId, InteractionToken, MessageId};
 use crate::knowledge::{Chunk, Document, KbScope};
 use crate::message::OutboundMessage;
 use crate::model::Passage;
@@ -89,6 +89,27 @@ pub trait ConversationStore: Send + Sync {
     async fn append_turn(&self, key: ConversationKey, turn: &Turn, expires_at: Timestamp) -> Result<(), StoreError>;
     /// The newest `limit` unexpired turns at `now`, oldest first.
     async fn recent_turns(&self, key: ConversationKey, limit: usize, now: Timestamp) -> Result<Vec<Turn>, StoreError>;
+}
+
+/// Keeps each channel's recent conversation from all members, for channel context (F6b).
+#[async_trait]
+pub trait ChannelHistory: Send + Sync {
+    /// Appends a line that expires at `expires_at`.
+    async fn append_line(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        line: &ChannelLine,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The newest `limit` unexpired lines at `now`, oldest first.
+    async fn recent_lines(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<Vec<ChannelLine>, StoreError>;
 }
 
 /// Counts messages against the monthly quota, atomically.
@@ -182,6 +203,10 @@ pub trait DiscordRest: Send + Sync {
         token: &InteractionToken,
         message: &OutboundMessage,
     ) -> Result<(), DiscordError>;
+    /// Posts a message in a channel (as a reply when `reply_to` is set); returns its id.
+    async fn create_message(&self, channel: ChannelId, message: &OutboundMessage) -> Result<MessageId, DiscordError>;
+    /// Shows "Steward is typing…" in a channel for up to 10 seconds.
+    async fn trigger_typing(&self, channel: ChannelId) -> Result<(), DiscordError>;
     /// Registers Steward's slash commands, globally or for one guild.
     async fn register_commands(&self, app: ApplicationId, guild: Option<GuildId>) -> Result<usize, DiscordError>;
 }

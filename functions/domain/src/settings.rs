@@ -10,6 +10,11 @@ pub const MAX_ALLOWED_CHANNELS: usize = 500;
 /// The longest moderation rule text, in characters.
 pub const MAX_RULES_CHARS: usize = 8_000;
 
+/// The default per-member cooldown between channel answers.
+pub const DEFAULT_COOLDOWN_SECONDS: u32 = 10;
+/// The longest cooldown accepted.
+pub const MAX_COOLDOWN_SECONDS: u32 = 3_600;
+
 /// How members reach the bot in the channel (F5–F7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -83,6 +88,9 @@ pub struct GuildSettings {
     pub proactive: ProactiveSettings,
     /// The monthly message plan (F26).
     pub plan: Plan,
+    /// Seconds a member waits between two answers in the channel, so one member cannot burn
+    /// the quota; 0 turns it off. `/ask` is not limited by it.
+    pub cooldown_seconds: u32,
 }
 
 impl Default for GuildSettings {
@@ -96,6 +104,7 @@ impl Default for GuildSettings {
             moderation: ModerationSettings::default(),
             proactive: ProactiveSettings::default(),
             plan: Plan::default(),
+            cooldown_seconds: DEFAULT_COOLDOWN_SECONDS,
         }
     }
 }
@@ -136,6 +145,9 @@ impl GuildSettings {
         }
         if self.moderation.enabled && self.moderation.rules.trim().is_empty() {
             return Err(SettingsError::new("moderation.rules", "write at least one rule before enabling moderation"));
+        }
+        if self.cooldown_seconds > MAX_COOLDOWN_SECONDS {
+            return Err(SettingsError::new("cooldown_seconds", format!("at most {MAX_COOLDOWN_SECONDS} seconds")));
         }
         self.plan.validate().map_err(|message| SettingsError::new("plan", message))
     }

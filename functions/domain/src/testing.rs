@@ -9,15 +9,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::clock::{Clock, Timestamp};
-use crate::conversation::{ConversationKey, Turn};
+use crate::conversation::{ChannelLine, ConversationKey, Turn};
 use crate::events::Event;
-use crate::ids::{ApplicationId, DocumentId, GuildId, InteractionToken};
+use crate::ids::{ApplicationId, ChannelId, DocumentId, GuildId, InteractionToken, MessageId};
 use crate::knowledge::{Chunk, Document, KbScope};
 use crate::message::OutboundMessage;
-use crate::model::{AnswerRequest, ChatModel, ModelAnswer, ModelError, Passage};
+use crate::model::{AnswerRequest, ChatModel, DecideRequest, ModelAnswer, ModelError, Passage};
 use crate::ports::{
-    BusError, ClaimStore, ConversationStore, DiscordError, DiscordRest, EventBus, KnowledgeSearch, KnowledgeStore,
-    SearchError, SearchResults, SettingsStore, StoreError, UsageStore,
+    BusError, ChannelHistory, ClaimStore, ConversationStore, DiscordError, DiscordRest, EventBus, KnowledgeSearch,
+    KnowledgeStore, SearchError, SearchResults, SettingsStore, StoreError, UsageStore,
 };
 use crate::quota::{Month, Reservation};
 use crate::settings::GuildSettings;
@@ -63,6 +63,7 @@ struct Tables {
     documents: BTreeMap<(KbScope, DocumentId), (Document, Vec<Chunk>)>,
     versions: HashMap<KbScope, u64>,
     turns: HashMap<ConversationKey, Vec<(Turn, Timestamp)>>,
+    lines: HashMap<(GuildId, ChannelId), Vec<(ChannelLine, Timestamp)>>,
     usage: HashMap<(GuildId, Month), u64>,
     claims: HashMap<String, Timestamp>,
 }
@@ -140,6 +141,38 @@ impl ConversationStore for MemoryStore {
 }
 
 #[async_trait]
+impl ChannelHistory for MemoryStore {
+    async fn append_line(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        line: &ChannelLine,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        lock(&self.0).lines.entry((guild, channel)).or_default().push((line.clone(), expires_at));
+        Ok(())
+    }
+
+    async fn recent_lines(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<Vec<ChannelLine>, StoreError> {
+        let tables = lock(&self.0);
+        let mut lines: Vec<ChannelLine> = tables
+            .lines
+            .get(&(guild, channel))
+            .map(|lines| lines.iter().filter(|(_, exp)| *exp > now).map(|(l, _)| l.clone()).collect())
+            .unwrap_or_default();
+        lines.sort_by_key(|l| l.at);
+        let skip = lines.len().saturating_sub(limit);
+        Ok(lines.split_off(skip))
+    }
+}
+
+#[async_trait]
 impl UsageStore for MemoryStore {
     async fn reserve(&self, guild: GuildId, month: Month, limit: u64) -> Result<Reservation, StoreError> {
         let mut tables = lock(&self.0);
@@ -206,6 +239,10 @@ pub enum DiscordCall {
     Followup(OutboundMessage),
     /// `register_commands`.
     Register(Option<GuildId>),
+    /// `create_message`.
+    Message(ChannelId, OutboundMessage),
+    /// `trigger_typing`.
+    Typing(ChannelId),
 }
 
 /// A Discord that records calls.
@@ -239,6 +276,17 @@ impl DiscordRest for RecordingDiscord {
         message: &OutboundMessage,
     ) -> Result<(), DiscordError> {
         lock(&self.0).push(DiscordCall::Followup(message.clone()));
+        Ok(())
+    }
+
+    async fn create_message(&self, channel: ChannelId, message: &OutboundMessage) -> Result<MessageId, DiscordError> {
+        let mut calls = lock(&self.0);
+        calls.push(DiscordCall::Message(channel, message.clone()));
+        Ok(MessageId::new(1_000 + calls.len() as u64).unwrap_or_else(|_| unreachable!("non-zero")))
+    }
+
+    async fn trigger_typing(&self, channel: ChannelId) -> Result<(), DiscordError> {
+        lock(&self.0).push(DiscordCall::Typing(channel));
         Ok(())
     }
 
@@ -289,6 +337,10 @@ impl ChatModel for ScriptedModel {
                 cited: if request.passages.is_empty() { vec![] } else { vec![1] },
             }),
         }
+    }
+
+    async fn should_answer(&self, request: &DecideRequest) -> Result<bool, ModelError> {
+        Ok(crate::smart::looks_answerable(&request.message, &request.passages))
     }
 
     fn name(&self) -> String {

@@ -2,13 +2,15 @@
 
 use tracing::warn;
 
-use crate::ask::{AskError, AskOutcome, AskWorker};
+use crate::ask::{AskOutcome, AskWorker, WorkError};
 use crate::events::Event;
+use crate::respond::{MessageResponder, RespondOutcome};
 
 /// Dispatches bus events to the service that handles them.
 #[derive(Clone)]
 pub struct Worker {
     ask: AskWorker,
+    respond: Option<MessageResponder>,
 }
 
 /// How one event ended.
@@ -16,20 +18,31 @@ pub struct Worker {
 pub enum Handled {
     /// An `ask.accepted` event.
     Ask(AskOutcome),
+    /// A `discord.message` event.
+    Message(RespondOutcome),
+    /// An event this worker was not built to handle (logged and dropped).
+    Ignored,
 }
 
 impl Worker {
-    /// Builds the worker from its services.
+    /// A worker that answers `/ask` only.
     #[must_use]
     pub fn new(ask: AskWorker) -> Self {
-        Self { ask }
+        Self { ask, respond: None }
+    }
+
+    /// Also answers channel messages forwarded by the gateway.
+    #[must_use]
+    pub fn with_responder(mut self, respond: MessageResponder) -> Self {
+        self.respond = Some(respond);
+        self
     }
 
     /// Handles one event.
     ///
     /// # Errors
-    /// Returns the service's error; [`AskError::is_retryable`] says whether redelivery helps.
-    pub async fn handle(&self, event: &Event) -> Result<Handled, AskError> {
+    /// Returns the service's error; [`WorkError::is_retryable`] says whether redelivery helps.
+    pub async fn handle(&self, event: &Event) -> Result<Handled, WorkError> {
         match event {
             Event::AskAccepted(accepted) => {
                 let outcome = self.ask.answer(accepted).await;
@@ -37,6 +50,17 @@ impl Worker {
                     warn!(error = error as &dyn std::error::Error, "ask.accepted not handled");
                 }
                 outcome.map(Handled::Ask)
+            }
+            Event::MessageCreated(message) => {
+                let Some(respond) = &self.respond else {
+                    warn!("discord.message received by a worker without a responder");
+                    return Ok(Handled::Ignored);
+                };
+                let outcome = respond.handle(message).await;
+                if let Err(error) = &outcome {
+                    warn!(error = error as &dyn std::error::Error, "discord.message not handled");
+                }
+                outcome.map(Handled::Message)
             }
         }
     }

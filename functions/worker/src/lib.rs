@@ -9,7 +9,7 @@ use steward_eventbridge::Envelope;
 /// A failure worth a redelivery.
 #[derive(Debug, thiserror::Error)]
 #[error("event not handled; redelivery may succeed")]
-pub struct Retry(#[source] pub steward_domain::ask::AskError);
+pub struct Retry(#[source] pub steward_domain::ask::WorkError);
 
 /// Handles one EventBridge delivery.
 ///

@@ -1,8 +1,9 @@
 //! Discord's REST API for Steward, over twilight-http.
 //!
-//! twilight-http keeps Discord's per-route buckets and stops after a 401 on the bot token; this
-//! adapter adds what it leaves to callers: retrying a 429 after Discord's `retry_after`, a short
-//! backoff on 5xx, and `allowed_mentions` that ping no one on every message.
+//! twilight-http keeps Discord's per-route buckets, waits out 429s by their headers and retries,
+//! and stops after a 401 on the bot token. This adapter adds what it leaves to callers: an overall
+//! deadline per call (so a storm of 429s cannot hold a worker forever), a short backoff on 5xx and
+//! network errors, and `allowed_mentions` that ping no one on every message.
 
 mod commands;
 
@@ -10,21 +11,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
-use steward_domain::ids::{ApplicationId, GuildId, InteractionToken};
+use steward_domain::ids::{ApplicationId, ChannelId, GuildId, InteractionToken, MessageId};
 use steward_domain::message::OutboundMessage;
 use steward_domain::ports::{DiscordError, DiscordErrorKind, DiscordRest};
 use twilight_http::Client;
-use twilight_http::api_error::ApiError;
 use twilight_http::error::ErrorType;
 use twilight_model::channel::message::{AllowedMentions, MessageFlags};
 use twilight_model::id::Id;
 
 /// Discord's real API base.
 pub const DISCORD_API: &str = "https://discord.com/api/v10";
-/// How many times one call is retried after a 429 or 5xx.
+/// How many times one call is retried after a 5xx or network error.
 const RETRIES: u32 = 3;
-/// The longest `retry_after` honoured before giving up (Discord's global limits can be long).
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// A `DISCORD_API_BASE` that is not `http(s)://host[:port]/api/v10`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +34,8 @@ pub struct ApiBaseError(String);
 pub struct TwilightRest {
     client: Client,
     no_pings: AllowedMentions,
+    reply_pings_author_only: AllowedMentions,
+    deadline: Duration,
 }
 
 /// Settings for [`TwilightRest`].
@@ -48,13 +48,20 @@ pub struct RestConfig {
     pub bot_token: Option<SecretString>,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// The most one call may take, rate-limit waits and retries included.
+    pub deadline: Duration,
 }
 
 impl RestConfig {
     /// Settings for `api_base` with no token and a 10 s timeout.
     #[must_use]
     pub fn new(api_base: impl Into<String>) -> Self {
-        Self { api_base: api_base.into(), bot_token: None, timeout: Duration::from_secs(10) }
+        Self {
+            api_base: api_base.into(),
+            bot_token: None,
+            timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(30),
+        }
     }
 }
 
@@ -93,30 +100,51 @@ impl TwilightRest {
         if let Some((host, use_http)) = proxy_of(&config.api_base)? {
             builder = builder.proxy(host, use_http);
         }
-        Ok(Self { client: builder.build(), no_pings: AllowedMentions::default() })
+        Ok(Self {
+            client: builder.build(),
+            no_pings: AllowedMentions::default(),
+            // A reply notifies the member it answers, and no one else: never @everyone,
+            // roles, or users named in the text.
+            reply_pings_author_only: AllowedMentions { replied_user: true, ..AllowedMentions::default() },
+            deadline: config.deadline,
+        })
     }
 
-    /// Runs `call` with retries on 429 (after Discord's `retry_after`) and 5xx (short backoff).
-    async fn with_retries<T, F, Fut>(&self, operation: &'static str, mut call: F) -> Result<T, DiscordError>
+    /// Runs `call` within the deadline, retrying 5xx and network errors with a short backoff.
+    async fn with_retries<T, F, Fut>(&self, operation: &'static str, call: F) -> Result<T, DiscordError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, twilight_http::Error>>,
     {
-        let mut attempt = 0;
-        loop {
-            let error = match call().await {
-                Ok(value) => return Ok(value),
-                Err(error) => error,
-            };
-            let (kind, wait) = classify(&error);
-            attempt += 1;
-            match wait {
-                Some(wait) if attempt <= RETRIES && wait <= MAX_RETRY_AFTER => {
-                    tracing::info!(operation, attempt, wait_ms = wait.as_millis() as u64, ?kind, "retrying Discord");
-                    tokio::time::sleep(wait).await;
-                }
-                _ => return Err(DiscordError { kind, operation, source: Some(Box::new(error)) }),
+        tokio::time::timeout(self.deadline, retry(operation, call)).await.unwrap_or_else(|_| {
+            Err(DiscordError {
+                kind: DiscordErrorKind::RateLimited,
+                operation,
+                source: Some(format!("no answer within {:?} (rate limited or slow)", self.deadline).into()),
+            })
+        })
+    }
+}
+
+async fn retry<T, F, Fut>(operation: &'static str, mut call: F) -> Result<T, DiscordError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, twilight_http::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        let error = match call().await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let (kind, wait) = classify(&error);
+        attempt += 1;
+        match wait {
+            Some(wait) if attempt <= RETRIES => {
+                tracing::info!(operation, attempt, wait_ms = wait.as_millis() as u64, ?kind, "retrying Discord");
+                tokio::time::sleep(wait).await;
             }
+            _ => return Err(DiscordError { kind, operation, source: Some(Box::new(error)) }),
         }
     }
 }
@@ -124,16 +152,13 @@ impl TwilightRest {
 /// Maps a twilight error to a kind and, when retrying may help, how long to wait first.
 fn classify(error: &twilight_http::Error) -> (DiscordErrorKind, Option<Duration>) {
     match error.kind() {
-        ErrorType::Response { status, error, .. } => match (status.get(), error) {
-            (429, ApiError::Ratelimited(limited)) => {
-                let wait = Duration::try_from_secs_f64(limited.retry_after).unwrap_or(MAX_RETRY_AFTER);
-                (DiscordErrorKind::RateLimited, Some(wait))
-            }
-            (429, _) => (DiscordErrorKind::RateLimited, Some(Duration::from_secs(1))),
-            (401, _) => (DiscordErrorKind::Unauthorized, None),
-            (403, _) => (DiscordErrorKind::Forbidden, None),
-            (404, _) => (DiscordErrorKind::NotFound, None),
-            (500..=599, _) => (DiscordErrorKind::Unavailable, Some(Duration::from_millis(250))),
+        // twilight waits out and retries 429s itself; one only surfaces here if it gives up.
+        ErrorType::Response { status, .. } => match status.get() {
+            429 => (DiscordErrorKind::RateLimited, None),
+            401 => (DiscordErrorKind::Unauthorized, None),
+            403 => (DiscordErrorKind::Forbidden, None),
+            404 => (DiscordErrorKind::NotFound, None),
+            500..=599 => (DiscordErrorKind::Unavailable, Some(Duration::from_millis(250))),
             _ => (DiscordErrorKind::Rejected, None),
         },
         ErrorType::Unauthorized => (DiscordErrorKind::Unauthorized, None),
@@ -185,6 +210,44 @@ impl DiscordRest for TwilightRest {
         })
         .await
         .map(drop)
+    }
+
+    async fn create_message(&self, channel: ChannelId, message: &OutboundMessage) -> Result<MessageId, DiscordError> {
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: MessageId,
+        }
+        let mentions = if message.reply_to.is_some() { &self.reply_pings_author_only } else { &self.no_pings };
+        let response = self
+            .with_retries("create message", || {
+                let mut request = self
+                    .client
+                    .create_message(Id::new(channel.get()))
+                    .content(&message.content)
+                    .allowed_mentions(Some(mentions));
+                if let Some(reply_to) = message.reply_to {
+                    // If the member deleted their message meanwhile, post the answer anyway.
+                    request = request.reply(Id::new(reply_to.get())).fail_if_not_exists(false);
+                }
+                request.into_future()
+            })
+            .await?;
+        let bytes = response.bytes().await.map_err(|e| DiscordError {
+            kind: DiscordErrorKind::Unavailable,
+            operation: "read created message",
+            source: Some(Box::new(e)),
+        })?;
+        serde_json::from_slice::<Created>(&bytes).map(|created| created.id).map_err(|e| DiscordError {
+            kind: DiscordErrorKind::Rejected,
+            operation: "read created message",
+            source: Some(Box::new(e)),
+        })
+    }
+
+    async fn trigger_typing(&self, channel: ChannelId) -> Result<(), DiscordError> {
+        self.with_retries("trigger typing", || self.client.create_typing_trigger(Id::new(channel.get())).into_future())
+            .await
+            .map(drop)
     }
 
     async fn register_commands(&self, app: ApplicationId, guild: Option<GuildId>) -> Result<usize, DiscordError> {

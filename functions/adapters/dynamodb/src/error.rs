@@ -36,3 +36,11 @@ where
 pub(crate) fn corrupt(operation: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
     move |source| StoreError::new(StoreErrorKind::Corrupt, operation, source)
 }
+
+/// Whether a conditional write was refused because its condition was false.
+pub(crate) fn condition_failed<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    error.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
+}

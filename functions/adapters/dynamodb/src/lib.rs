@@ -9,6 +9,7 @@
 //! | knowledge chunk | `KB#{scope}` | `CHUNK#{document}#{index:06}` |
 //! | knowledge version | `KB#{scope}` | `VERSION` |
 //! | conversation turn | `CONV#{guild}#{channel}#{user}` | `TURN#{millis:013}#{nonce}` |
+//! | channel line | `CHAN#{guild}#{channel}` | `LINE#{millis:013}#{nonce}` |
 //! | monthly usage | `USAGE#{guild}` | `MONTH#{yyyy-mm}` |
 //! | idempotency claim | `CLAIM#{key}` | `CLAIM` |
 //!
@@ -24,18 +25,19 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, ReturnValue, WriteRequest};
 use steward_domain::clock::Timestamp;
-use steward_domain::conversation::{ConversationKey, Speaker, Turn};
-use steward_domain::ids::{DocumentId, GuildId};
+use steward_domain::conversation::{ChannelLine, ConversationKey, Speaker, Turn};
+use steward_domain::ids::{ChannelId, DocumentId, GuildId, UserId};
 use steward_domain::knowledge::{Chunk, Document, KbScope};
 use steward_domain::ports::{
-    ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, StoreError, StoreErrorKind, UsageStore,
+    ChannelHistory, ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, StoreError, StoreErrorKind,
+    UsageStore,
 };
 use steward_domain::quota::{Month, Reservation};
 use steward_domain::settings::GuildSettings;
 
 pub use table::create_table;
 
-use error::{corrupt, sdk_error};
+use error::{condition_failed, corrupt, sdk_error};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -160,6 +162,52 @@ impl DynamoStore {
                 requests.extend(unprocessed);
             }
         }
+        Ok(())
+    }
+
+    /// The newest `limit` unexpired items under `pk` with sort keys starting `prefix`, newest
+    /// first. TTL deletes late, so expired items are filtered here; pages continue until enough.
+    async fn newest_unexpired(
+        &self,
+        pk: String,
+        prefix: &str,
+        limit: usize,
+        now: Timestamp,
+        op: &'static str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        while items.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .filter_expression("expires_ms > :now")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(prefix))
+                .expression_attribute_values(":now", n(now.as_millis()))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error(op))?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => break,
+            }
+        }
+        items.truncate(limit);
+        Ok(items)
+    }
+
+    /// Puts an item that expires (TTL in seconds, plus milliseconds for exact filtering).
+    async fn put_expiring(&self, mut item: Item, expires_at: Timestamp, op: &'static str) -> Result<(), StoreError> {
+        item.insert("expires_at".into(), n(expires_at.as_secs()));
+        item.insert("expires_ms".into(), n(expires_at.as_millis()));
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(sdk_error(op))?;
         Ok(())
     }
 
@@ -351,49 +399,75 @@ impl ConversationStore for DynamoStore {
         );
         item.insert("body".into(), s(&turn.text));
         item.insert("at".into(), n(turn.at.as_millis()));
-        item.insert("expires_at".into(), n(expires_at.as_secs()));
-        item.insert("expires_ms".into(), n(expires_at.as_millis()));
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(sdk_error(OP))?;
-        Ok(())
+        self.put_expiring(item, expires_at, OP).await
     }
 
     async fn recent_turns(&self, key_: ConversationKey, limit: usize, now: Timestamp) -> Result<Vec<Turn>, StoreError> {
         const OP: &str = "load turns";
-        let mut turns = Vec::new();
-        let mut start: Option<Item> = None;
-        // TTL deletes late, so expired turns are filtered out here; pages continue until enough.
-        while turns.len() < limit {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :turn)")
-                .filter_expression("expires_ms > :now")
-                .expression_attribute_values(":pk", s(conversation_pk(key_)))
-                .expression_attribute_values(":turn", s("TURN#"))
-                .expression_attribute_values(":now", n(now.as_millis()))
-                .scan_index_forward(false)
-                .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error(OP))?;
-            for item in page.items.unwrap_or_default() {
-                let speaker = if get_s(&item, "speaker", OP)? == "bot" { Speaker::Bot } else { Speaker::Member };
-                turns.push(Turn {
+        let items = self.newest_unexpired(conversation_pk(key_), "TURN#", limit, now, OP).await?;
+        let mut turns = items
+            .iter()
+            .map(|item| {
+                let speaker = if get_s(item, "speaker", OP)? == "bot" { Speaker::Bot } else { Speaker::Member };
+                Ok(Turn {
                     speaker,
-                    text: get_s(&item, "body", OP)?.to_owned(),
-                    at: Timestamp::from_millis(get_n(&item, "at", OP)?),
-                });
-            }
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => break,
-            }
-        }
-        turns.truncate(limit);
+                    text: get_s(item, "body", OP)?.to_owned(),
+                    at: Timestamp::from_millis(get_n(item, "at", OP)?),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         turns.reverse();
         Ok(turns)
+    }
+}
+
+fn channel_pk(guild: GuildId, channel: ChannelId) -> String {
+    format!("CHAN#{guild}#{channel}")
+}
+
+#[async_trait]
+impl ChannelHistory for DynamoStore {
+    async fn append_line(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        line: &ChannelLine,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let mut item = key(channel_pk(guild, channel), format!("LINE#{:013}#{}", line.at.as_millis(), &nonce[..8]));
+        item.insert("author_id".into(), s(line.author_id.to_string()));
+        item.insert("author".into(), s(&line.author));
+        item.insert("body".into(), s(&line.text));
+        item.insert("at".into(), n(line.at.as_millis()));
+        self.put_expiring(item, expires_at, "append channel line").await
+    }
+
+    async fn recent_lines(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<Vec<ChannelLine>, StoreError> {
+        const OP: &str = "load channel lines";
+        let items = self.newest_unexpired(channel_pk(guild, channel), "LINE#", limit, now, OP).await?;
+        let mut lines = items
+            .iter()
+            .map(|item| {
+                let author_id: UserId = get_s(item, "author_id", OP)?
+                    .parse()
+                    .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, OP, e))?;
+                Ok(ChannelLine {
+                    author_id,
+                    author: get_s(item, "author", OP)?.to_owned(),
+                    text: get_s(item, "body", OP)?.to_owned(),
+                    at: Timestamp::from_millis(get_n(item, "at", OP)?),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        lines.reverse();
+        Ok(lines)
     }
 }
 
@@ -422,13 +496,7 @@ impl UsageStore for DynamoStore {
                 let used = output.attributes.as_ref().map_or(Ok(1), |a| get_n(a, "used", OP))?;
                 Ok(Reservation::Granted { used })
             }
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                Ok(Reservation::Exhausted)
-            }
+            Err(error) if condition_failed(&error) => Ok(Reservation::Exhausted),
             Err(error) => Err(sdk_error(OP)(error)),
         }
     }
@@ -448,13 +516,7 @@ impl UsageStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                Ok(())
-            }
+            Err(error) if condition_failed(&error) => Ok(()),
             Err(error) => Err(sdk_error(OP)(error)),
         }
     }
@@ -492,13 +554,7 @@ impl ClaimStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(error) if condition_failed(&error) => Ok(false),
             Err(error) => Err(sdk_error(OP)(error)),
         }
     }

@@ -37,6 +37,11 @@ async fn conversations() {
 }
 
 #[tokio::test]
+async fn channel_history() {
+    conformance::channel_history(&fresh_store().await).await;
+}
+
+#[tokio::test]
 async fn usage() {
     conformance::usage_counts_and_stops_at_the_limit(&fresh_store().await).await;
 }

@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use steward_domain::clock::Timestamp;
-use steward_domain::conversation::{ConversationKey, Speaker, Turn};
-use steward_domain::ids::{DocumentId, GuildId};
+use steward_domain::conversation::{ChannelLine, ConversationKey, Speaker, Turn};
+use steward_domain::ids::{ChannelId, DocumentId, GuildId, UserId};
 use steward_domain::knowledge::{Chunk, Document, KbScope};
 use steward_domain::ports::{
-    ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, StoreError, StoreErrorKind, UsageStore,
+    ChannelHistory, ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, StoreError, StoreErrorKind,
+    UsageStore,
 };
 use steward_domain::quota::{Month, Reservation};
 use steward_domain::settings::GuildSettings;
@@ -59,6 +60,17 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation, at);
 CREATE INDEX IF NOT EXISTS turns_by_expiry ON turns (expires_at);
+CREATE TABLE IF NOT EXISTS channel_lines (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    author_id TEXT NOT NULL,
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lines_by_channel ON channel_lines (channel, at);
+CREATE INDEX IF NOT EXISTS lines_by_expiry ON channel_lines (expires_at);
 CREATE TABLE IF NOT EXISTS usage (
     guild TEXT NOT NULL,
     month TEXT NOT NULL,
@@ -393,6 +405,76 @@ impl ConversationStore for SqliteStore {
                 .collect::<Result<Vec<_>, StoreError>>()?;
             turns.reverse();
             Ok(turns)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ChannelHistory for SqliteStore {
+    async fn append_line(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        line: &ChannelLine,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "append channel line";
+        let line = line.clone();
+        self.with(OP, move |conn| {
+            conn.execute("DELETE FROM channel_lines WHERE expires_at <= ?1", [line.at.as_millis()]).map_err(error(OP))?;
+            conn.execute(
+                "INSERT INTO channel_lines (channel, at, author_id, author, body, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    format!("{guild}/{channel}"),
+                    line.at.as_millis(),
+                    line.author_id.to_string(),
+                    line.author,
+                    line.text,
+                    expires_at.as_millis()
+                ],
+            )
+            .map_err(error(OP))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn recent_lines(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<Vec<ChannelLine>, StoreError> {
+        const OP: &str = "load channel lines";
+        self.with(OP, move |conn| {
+            let mut query = conn
+                .prepare(
+                    "SELECT at, author_id, author, body FROM channel_lines WHERE channel = ?1 AND expires_at > ?2
+                     ORDER BY at DESC, seq DESC LIMIT ?3",
+                )
+                .map_err(error(OP))?;
+            let rows = query
+                .query_map(params![format!("{guild}/{channel}"), now.as_millis(), i64_of(limit as u64)], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(error(OP))?;
+            let mut lines = rows
+                .map(|row| {
+                    let (at, author_id, author, text) = row.map_err(error(OP))?;
+                    let author_id: UserId =
+                        author_id.parse().map_err(|e| StoreError::new(StoreErrorKind::Corrupt, OP, e))?;
+                    Ok(ChannelLine { author_id, author, text, at: Timestamp::from_millis(at) })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            lines.reverse();
+            Ok(lines)
         })
         .await
     }

@@ -88,27 +88,9 @@ impl EventBridgeBus {
                     .await
                     .map_err(|e| PutError::Sdk(Box::new(e)))?;
                 if output.failed_entry_count == 0 {
-                    pending.clear();
                     break;
                 }
-                // Results are positional: keep the entries whose result carries an error code.
-                let results = output.entries.unwrap_or_default();
-                let mut first = String::new();
-                let failed: Vec<PutEventsRequestEntry> = pending
-                    .iter()
-                    .zip(results.iter())
-                    .filter(|(_, result)| result.error_code.is_some())
-                    .map(|(entry, result)| {
-                        if first.is_empty() {
-                            first = format!(
-                                "{}: {}",
-                                result.error_code.as_deref().unwrap_or_default(),
-                                result.error_message.as_deref().unwrap_or_default()
-                            );
-                        }
-                        entry.clone()
-                    })
-                    .collect();
+                let (failed, first) = failed_entries(&pending, &output.entries.unwrap_or_default());
                 if attempt == ATTEMPTS {
                     return Err(PutError::Entries { count: failed.len(), first });
                 }
@@ -122,11 +104,56 @@ impl EventBridgeBus {
     }
 }
 
+/// The entries whose result carries an error code (results are positional), and the first error.
+fn failed_entries(
+    pending: &[PutEventsRequestEntry],
+    results: &[aws_sdk_eventbridge::types::PutEventsResultEntry],
+) -> (Vec<PutEventsRequestEntry>, String) {
+    let mut first = String::new();
+    let failed = pending
+        .iter()
+        .zip(results)
+        .filter(|(_, result)| result.error_code.is_some())
+        .map(|(entry, result)| {
+            if first.is_empty() {
+                first = format!(
+                    "{}: {}",
+                    result.error_code.as_deref().unwrap_or_default(),
+                    result.error_message.as_deref().unwrap_or_default()
+                );
+            }
+            entry.clone()
+        })
+        .collect();
+    (failed, first)
+}
+
 #[async_trait]
 impl EventBus for EventBridgeBus {
     async fn publish(&self, event: &Event) -> Result<(), BusError> {
         self.publish_batch(std::slice::from_ref(event))
             .await
             .map_err(|e| BusError { detail_type: event.detail_type(), source: Box::new(e) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_eventbridge::types::PutEventsResultEntry;
+
+    use super::*;
+
+    #[test]
+    fn only_the_entries_that_failed_are_retried() {
+        let entry = |detail: &str| PutEventsRequestEntry::builder().detail(detail).build();
+        let pending = vec![entry("a"), entry("b"), entry("c")];
+        let results = vec![
+            PutEventsResultEntry::builder().event_id("1").build(),
+            PutEventsResultEntry::builder().error_code("InternalFailure").error_message("try again").build(),
+            PutEventsResultEntry::builder().event_id("3").build(),
+        ];
+        let (failed, first) = failed_entries(&pending, &results);
+        assert_eq!(failed.iter().map(|e| e.detail.as_deref().unwrap()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(first, "InternalFailure: try again");
     }
 }

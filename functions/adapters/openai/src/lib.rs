@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use steward_domain::model::{AnswerRequest, ChatModel, ModelAnswer, ModelError, ModelErrorKind};
-use steward_domain::prompt::{PromptMessage, answer_messages, finish_answer};
+use steward_domain::model::{AnswerRequest, ChatModel, DecideRequest, ModelAnswer, ModelError, ModelErrorKind};
+use steward_domain::prompt::{PromptMessage, answer_messages, decide_messages, finish_answer, parse_decision};
 use tokio::time::{Instant, sleep};
 
 /// Settings for [`OpenAiChat`].
@@ -96,8 +96,13 @@ impl OpenAiChat {
         Ok(Self { http, url, config })
     }
 
-    async fn attempt(&self, messages: &[PromptMessage], remaining: Duration) -> Result<String, Attempt> {
-        let body = ChatBody { model: &self.config.model, messages, temperature: 0.2, max_tokens: 800 };
+    async fn attempt(
+        &self,
+        messages: &[PromptMessage],
+        max_tokens: u32,
+        remaining: Duration,
+    ) -> Result<String, Attempt> {
+        let body = ChatBody { model: &self.config.model, messages, temperature: 0.2, max_tokens };
         let mut request = self.http.post(&self.url).timeout(remaining).json(&body);
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key.expose_secret());
@@ -138,10 +143,9 @@ impl OpenAiChat {
     }
 }
 
-#[async_trait]
-impl ChatModel for OpenAiChat {
-    async fn answer(&self, request: &AnswerRequest) -> Result<ModelAnswer, ModelError> {
-        let messages = answer_messages(request);
+impl OpenAiChat {
+    /// Runs one completion with retries and backoff inside the deadline.
+    async fn complete(&self, messages: &[PromptMessage], max_tokens: u32) -> Result<String, ModelError> {
         let deadline = Instant::now() + self.config.timeout;
         let mut backoff = self.config.backoff;
         let mut attempt = 1;
@@ -150,8 +154,8 @@ impl ChatModel for OpenAiChat {
             if remaining.is_zero() {
                 return Err(ModelError::new(ModelErrorKind::Timeout, "deadline reached"));
             }
-            match self.attempt(&messages, remaining).await {
-                Ok(text) => return Ok(finish_answer(&text, request.passages.len())),
+            match self.attempt(messages, max_tokens, remaining).await {
+                Ok(text) => return Ok(text),
                 Err(Attempt { error, retry_after: Some(after) }) if attempt < self.config.attempts => {
                     let wait = after.max(backoff);
                     if Instant::now() + wait >= deadline {
@@ -165,6 +169,19 @@ impl ChatModel for OpenAiChat {
                 Err(Attempt { error, .. }) => return Err(error),
             }
         }
+    }
+}
+
+#[async_trait]
+impl ChatModel for OpenAiChat {
+    async fn answer(&self, request: &AnswerRequest) -> Result<ModelAnswer, ModelError> {
+        let text = self.complete(&answer_messages(request), 800).await?;
+        Ok(finish_answer(&text, request.passages.len()))
+    }
+
+    async fn should_answer(&self, request: &DecideRequest) -> Result<bool, ModelError> {
+        let text = self.complete(&decide_messages(request), 3).await?;
+        Ok(parse_decision(&text))
     }
 
     fn name(&self) -> String {
@@ -234,6 +251,7 @@ mod tests {
             history: vec![],
             passages: vec![],
             locale: None,
+            channel_context: vec![],
         }
     }
 

@@ -8,10 +8,10 @@
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::conversation::{ConversationKey, Speaker, Turn};
+use crate::conversation::{ChannelLine, ConversationKey, Speaker, Turn};
 use crate::ids::{ChannelId, DocumentId, GuildId, UserId};
 use crate::knowledge::{KbScope, NewDocument};
-use crate::ports::{ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, UsageStore};
+use crate::ports::{ChannelHistory, ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, UsageStore};
 use crate::quota::{Month, Plan, Reservation};
 use crate::settings::{GuildSettings, ResponseMode};
 
@@ -95,6 +95,33 @@ pub async fn conversation_turns(store: &dyn ConversationStore) {
     );
 }
 
+/// Channel lines come back oldest first, from every member, per channel, unexpired only.
+pub async fn channel_history(store: &dyn ChannelHistory) {
+    let g = guild(11);
+    let channel = ChannelId::new(12).unwrap();
+    let other = ChannelId::new(13).unwrap();
+    let t0 = Timestamp::from_secs(2_000);
+    for i in 0..4u64 {
+        let line = ChannelLine {
+            author_id: UserId::new(100 + i % 2).unwrap(),
+            author: format!("member{}", i % 2),
+            text: format!("line {i}"),
+            at: t0.plus(Duration::from_secs(i)),
+        };
+        store.append_line(g, channel, &line, t0.plus(Duration::from_secs(600))).await.unwrap();
+    }
+    let stale = ChannelLine { author_id: UserId::new(9).unwrap(), author: "x".into(), text: "old".into(), at: t0 };
+    store.append_line(g, other, &stale, t0.plus(Duration::from_secs(5))).await.unwrap();
+    let lines = store.recent_lines(g, channel, 3, t0.plus(Duration::from_secs(10))).await.unwrap();
+    let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["line 1", "line 2", "line 3"]);
+    assert_eq!(lines[0].author, "member1");
+    assert!(
+        store.recent_lines(g, other, 10, t0.plus(Duration::from_secs(6))).await.unwrap().is_empty(),
+        "expired lines are not returned"
+    );
+}
+
 /// Reservations count up to the limit and stop; release gives one back; months are separate.
 pub async fn usage_counts_and_stops_at_the_limit(store: &dyn UsageStore) {
     let g = guild(9);
@@ -154,11 +181,12 @@ pub async fn claims_are_atomic_under_concurrency(store: &dyn ClaimStore) {
 /// Runs every case; for adapters whose tests want one call.
 pub async fn run_all<S>(store: &S)
 where
-    S: SettingsStore + KnowledgeStore + ConversationStore + UsageStore + ClaimStore,
+    S: SettingsStore + KnowledgeStore + ConversationStore + ChannelHistory + UsageStore + ClaimStore,
 {
     settings_round_trip(store).await;
     knowledge_documents(store).await;
     conversation_turns(store).await;
+    channel_history(store).await;
     usage_counts_and_stops_at_the_limit(store).await;
     usage_is_atomic_under_concurrency(store).await;
     claims_are_exclusive_until_expiry(store).await;
