@@ -38,6 +38,16 @@ pub fn local_bus() -> (LocalBus, mpsc::Receiver<Event>) {
     (LocalBus { tx }, rx)
 }
 
+impl LocalBus {
+    /// Queues an event, waiting while the queue is full (the gateway's back-pressure).
+    ///
+    /// # Errors
+    /// Returns [`QueueError::Closed`] once the worker has stopped.
+    pub async fn send(&self, event: Event) -> Result<(), QueueError> {
+        self.tx.send(event).await.map_err(|_| QueueError::Closed)
+    }
+}
+
 #[async_trait]
 impl EventBus for LocalBus {
     async fn publish(&self, event: &Event) -> Result<(), BusError> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use steward_config::Config;
-use steward_daemon::{invite, kb_import, standalone, telemetry};
+use steward_daemon::{gateway, invite, kb_import, standalone, systemd, telemetry};
 use steward_discord::{RestConfig, TwilightRest};
 use steward_domain::ids::GuildId;
 use steward_domain::knowledge::KbScope;
@@ -21,8 +21,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run everything in one process: embedded store, worker, HTTP routes.
+    /// Run everything in one process: embedded store, worker, HTTP routes, gateway.
     Run,
+    /// Hold the Discord gateway and forward messages to EventBridge (AWS mode).
+    Gateway,
     /// Register the /ask command with Discord (globally, or instantly for one guild).
     RegisterCommands {
         /// Register for this guild only (updates instantly; good for testing).
@@ -62,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match cli.command {
         Command::Run => run(config).await,
+        Command::Gateway => gateway(config).await,
         Command::RegisterCommands { guild } => {
             let app = *Config::require(&config.discord.application_id, "DISCORD_APPLICATION_ID")?;
             Config::require(&config.discord.bot_token, "DISCORD_BOT_TOKEN")?;
@@ -92,7 +95,66 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding STEWARD_LISTEN={}", config.listen))?;
     standalone::print_banner(&config, listener.local_addr()?, &standalone::token_source(&config));
-    app.serve(listener, shutdown_signal()).await
+    systemd::spawn_watchdog();
+    exit_with(app.serve(listener, shutdown_signal()).await?)
+}
+
+/// `steward gateway`: the AWS-mode daemon. Settings from DynamoDB, events to EventBridge,
+/// a disk spool in `STEWARD_DATA_DIR` while AWS is unreachable.
+async fn gateway(config: Config) -> anyhow::Result<()> {
+    let token = Config::require(&config.discord.bot_token, "DISCORD_BOT_TOKEN")?.clone();
+    let application_id = *Config::require(&config.discord.application_id, "DISCORD_APPLICATION_ID")?;
+    let table = Config::require(&config.table, "STEWARD_TABLE")?;
+    let bus = Config::require(&config.event_bus, "STEWARD_EVENT_BUS")?;
+    let aws = aws_config::load_from_env().await;
+    let store = Arc::new(steward_dynamodb::DynamoStore::from_sdk_config(&aws, table));
+    let metrics = Arc::new(gateway::metrics::Metrics::default());
+    let spool = Arc::new(gateway::forward::Spooled::new(
+        Arc::new(steward_eventbridge::EventBridgeBus::from_sdk_config(&aws, bus)),
+        &config.data_dir.join("spool"),
+        gateway::forward::SPOOL_LIMIT_BYTES,
+        Arc::clone(&metrics),
+    )?);
+    let shared = Arc::new(gateway::Gateway {
+        settings: Arc::new(gateway::settings_cache::SettingsCache::new(store)),
+        forward: spool.clone(),
+        metrics: Arc::clone(&metrics),
+        application_id,
+    });
+    let options = gateway::GatewayOptions {
+        token,
+        api_base: config.discord.api_base.clone(),
+        gateway_url: config.discord.gateway_url.clone(),
+        shards: config.shards,
+        state_dir: config.data_dir.clone(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.gateway_listen)
+        .await
+        .with_context(|| format!("binding STEWARD_GATEWAY_LISTEN={}", config.gateway_listen))?;
+    let routes = gateway::health_router(Arc::clone(&metrics), config.shards.unwrap_or(1))
+        .merge(gateway::metrics_router(Arc::clone(&metrics)));
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut drain_stop = stop_rx.clone();
+    tokio::spawn(spool.drain_forever(std::time::Duration::from_secs(5), async move {
+        let _ = drain_stop.wait_for(|stop| *stop).await;
+    }));
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    systemd::spawn_watchdog();
+    let exit = gateway::run(options, shared, stop_rx).await?;
+    systemd::stopping();
+    if exit != gateway::Exit::Shutdown {
+        tracing::error!(status = exit.status(), "{}", exit.advice());
+    }
+    exit_with(exit.status())
+}
+
+/// Ends the process with `status` (0 returns normally).
+fn exit_with(status: u8) -> anyhow::Result<()> {
+    if status == 0 { Ok(()) } else { std::process::exit(i32::from(status)) }
 }
 
 async fn import(config: &Config, paths: &[PathBuf], guild: Option<GuildId>) -> anyhow::Result<()> {

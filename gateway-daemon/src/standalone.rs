@@ -1,4 +1,5 @@
-//! Standalone mode (`steward run`): every service in one process on the embedded store (D5).
+//! Standalone mode (`steward run`): every service in one process on the embedded store (D5),
+//! including the gateway connection when a bot token is configured.
 
 use std::future::Future;
 use std::path::Path;
@@ -11,6 +12,7 @@ use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
 use steward_domain::ask::{AskConfig, AskIntake, AskPorts, AskWorker};
 use steward_domain::clock::{Clock, SystemClock};
+use steward_domain::respond::{MessageResponder, RespondPorts};
 use steward_domain::worker::Worker;
 use steward_embedded::SqliteStore;
 use steward_http::{
@@ -18,19 +20,26 @@ use steward_http::{
 };
 use steward_search::TantivySearch;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::local_bus::{local_bus, run_worker};
+use crate::gateway::metrics::Metrics;
+use crate::gateway::settings_cache::SettingsCache;
+use crate::gateway::{self, Exit, Gateway, GatewayOptions};
+use crate::local_bus::{LocalBus, local_bus, run_worker};
 
 /// Where the generated admin token is kept when `STEWARD_ADMIN_TOKEN` is unset.
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 
-/// The composed standalone application: routes plus the background worker.
+/// The composed standalone application: routes, the background worker, and the gateway.
 pub struct App {
     router: Router,
     worker: JoinHandle<()>,
     admin_token: Arc<SecretString>,
     store: SqliteStore,
+    gateway: Option<(GatewayOptions, Arc<Gateway>)>,
+    bus: LocalBus,
+    metrics: Arc<Metrics>,
 }
 
 impl App {
@@ -49,30 +58,68 @@ impl App {
             (Some(app), Some(key)) => Verifier::from_hex([(app, key)]).context("DISCORD_PUBLIC_KEY")?,
             _ => Verifier::default(),
         };
-        let discord = TwilightRest::new(&RestConfig {
+        let discord = Arc::new(TwilightRest::new(&RestConfig {
             bot_token: config.discord.bot_token.clone(),
             ..RestConfig::new(config.discord.api_base.clone())
-        })?;
+        })?);
         let model = steward_openai::model_from_config(&config.llm).context("building the language model client")?;
         let (bus, rx) = local_bus();
         let shared = Arc::new(store.clone());
+        let search = Arc::new(TantivySearch::new(shared.clone()));
 
-        let ports = AskPorts {
-            settings: shared.clone(),
-            usage: shared.clone(),
-            conversations: shared.clone(),
-            claims: shared.clone(),
-            search: Arc::new(TantivySearch::new(shared.clone())),
-            model,
-            discord: Arc::new(discord),
-            clock: clock.clone(),
+        let ask = AskWorker::new(
+            AskPorts {
+                settings: shared.clone(),
+                usage: shared.clone(),
+                conversations: shared.clone(),
+                claims: shared.clone(),
+                search: search.clone(),
+                model: model.clone(),
+                discord: discord.clone(),
+                clock: clock.clone(),
+            },
+            AskConfig::default(),
+        );
+        let respond = MessageResponder::new(
+            RespondPorts {
+                settings: shared.clone(),
+                usage: shared.clone(),
+                conversations: shared.clone(),
+                history: shared.clone(),
+                claims: shared.clone(),
+                search,
+                model,
+                discord,
+                clock: clock.clone(),
+            },
+            AskConfig::default(),
+        );
+        let worker = tokio::spawn(run_worker(rx, Worker::new(ask).with_responder(respond)));
+
+        let metrics = Arc::new(Metrics::default());
+        let gateway = match (&config.discord.bot_token, config.discord.application_id) {
+            (Some(token), Some(application_id)) => Some((
+                GatewayOptions {
+                    token: token.clone(),
+                    api_base: config.discord.api_base.clone(),
+                    gateway_url: config.discord.gateway_url.clone(),
+                    shards: config.shards,
+                    state_dir: config.data_dir.clone(),
+                },
+                Arc::new(Gateway {
+                    settings: Arc::new(SettingsCache::new(shared.clone())),
+                    forward: Arc::new(bus.clone()),
+                    metrics: Arc::clone(&metrics),
+                    application_id,
+                }),
+            )),
+            _ => None,
         };
-        let worker = Worker::new(AskWorker::new(ports, AskConfig::default()));
-        let worker = tokio::spawn(run_worker(rx, worker));
 
-        let intake = AskIntake::new(shared.clone(), shared.clone(), Arc::new(bus), clock.clone());
+        let intake = AskIntake::new(shared.clone(), shared.clone(), Arc::new(bus.clone()), clock.clone());
         let router = Router::new()
             .merge(health_router())
+            .merge(gateway::metrics_router(Arc::clone(&metrics)))
             .merge(interactions_router(InteractionsState {
                 verifier: Arc::new(verifier),
                 intake,
@@ -85,9 +132,11 @@ impl App {
                 clock,
                 admin_token: Some(admin_token.clone()),
             }));
-        Ok(Self { router, worker, admin_token, store })
+        Ok(Self { router, worker, admin_token, store, gateway, bus, metrics })
     }
+}
 
+impl App {
     /// The admin token the settings API accepts.
     #[must_use]
     pub fn admin_token(&self) -> &SecretString {
@@ -100,20 +149,65 @@ impl App {
         &self.store
     }
 
-    /// Serves on `listener` until `shutdown` resolves, then lets in-flight answers finish.
+    /// The gateway counters.
+    #[must_use]
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// Serves on `listener` (and holds the gateway when configured) until `shutdown` resolves
+    /// or the gateway closes fatally; then lets in-flight answers finish.
+    ///
+    /// Returns the process exit status: 0, or the gateway's fatal status (see [`Exit::status`]).
     ///
     /// # Errors
-    /// Returns the server's I/O error.
+    /// Returns the server's I/O error or a gateway start-up failure.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let Self { router, worker, .. } = self;
-        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
-        // The router held the bus; with it gone the worker drains the queue and stops.
+    ) -> anyhow::Result<u8> {
+        let Self { router, worker, gateway, bus, .. } = self;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let gateway_task = gateway.map(|(options, gateway)| {
+            let stop = stop_rx.clone();
+            tokio::spawn(async move { gateway::run(options, gateway, stop).await })
+        });
+        let mut server_stop = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = server_stop.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        let exit = match gateway_task {
+            Some(mut task) => {
+                tokio::select! {
+                    () = shutdown => {
+                        let _ = stop_tx.send(true);
+                        task.await.context("the gateway task panicked")??
+                    }
+                    result = &mut task => {
+                        let exit = result.context("the gateway task panicked")??;
+                        tracing::error!("{}", exit.advice());
+                        let _ = stop_tx.send(true);
+                        exit
+                    }
+                }
+            }
+            None => {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+                Exit::Shutdown
+            }
+        };
+        crate::systemd::stopping();
+        server.await.context("the HTTP server task panicked")?.context("serving HTTP")?;
+        // The router and the gateway held the bus; with them gone the worker drains and stops.
+        drop(bus);
         worker.await.context("the worker task panicked")?;
-        Ok(())
+        Ok(exit.status())
     }
 }
 
@@ -152,7 +246,10 @@ pub fn print_banner(config: &Config, addr: std::net::SocketAddr, token_source: &
     println!("Steward is running (standalone, embedded store in {})", config.data_dir.display());
     println!("  interactions endpoint  http://{addr}/discord/webhook");
     println!("  settings API           http://{addr}/api/…  (bearer token: {token_source})");
-    println!("  health                 http://{addr}/healthz");
+    println!("  health, metrics        http://{addr}/healthz, http://{addr}/metrics");
+    if config.discord.bot_token.is_some() && config.discord.application_id.is_some() {
+        println!("  gateway                connecting (@mention and all-messages modes)");
+    }
     let missing = config.missing_for_live();
     if !missing.is_empty() {
         println!("To go live:");

@@ -22,6 +22,7 @@ pub struct Recorded {
 
 #[derive(Default)]
 struct Inner {
+    gateway_url: String,
     requests: Vec<Recorded>,
     rate_limit_next: usize,
     fail_next: Vec<u16>,
@@ -41,6 +42,11 @@ impl FakeDiscord {
         let app = Router::new().fallback(handle).with_state(inner.clone());
         let addr = crate::serve(app).await;
         Self { inner, base: format!("http://{addr}/api/v10") }
+    }
+
+    /// The URL `GET /gateway/bot` advertises.
+    pub fn set_gateway_url(&self, url: &str) {
+        self.inner.lock().unwrap().gateway_url = url.to_owned();
     }
 
     /// Answers the next `n` requests with 429 and a short `retry_after`.
@@ -85,6 +91,15 @@ async fn handle(
 ) -> Response {
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = uri.path().to_owned();
+    if method == Method::GET && path.ends_with("/gateway/bot") {
+        let url = inner.lock().unwrap().gateway_url.clone();
+        // max_concurrency 0 lets the client re-identify without the 5 s wait (tests only).
+        return axum::Json(json!({
+            "url": url, "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 0}
+        }))
+        .into_response();
+    }
     let (limited, failure) = {
         let mut inner = inner.lock().unwrap();
         inner.requests.push(Recorded { method: method.clone(), path: path.clone(), headers, body: body.clone() });

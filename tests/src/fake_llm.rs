@@ -86,6 +86,12 @@ async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value
         inner.behaviour.clone()
     };
     let system = body["messages"][0]["content"].as_str().unwrap_or_default().to_owned();
+    if system.starts_with("You watch a Discord community channel") {
+        // The smart-mode decision: a question with matching passages deserves an answer.
+        let message = body["messages"][1]["content"].as_str().unwrap_or_default();
+        let covered = !system.contains("(none matched)");
+        return reply(if message.contains('?') && covered { "YES" } else { "NO" });
+    }
     match behaviour {
         LlmBehaviour::Grounded => match first_passage(&system) {
             Some(passage) => reply(&format!("According to the docs: {passage} [1]")),

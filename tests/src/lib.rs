@@ -5,11 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, missing_docs)]
 
 pub mod fake_discord;
+pub mod fake_gateway;
 pub mod fake_llm;
 pub mod signer;
 pub mod spawn;
 
 pub use fake_discord::FakeDiscord;
+pub use fake_gateway::{FakeGateway, MessageSpec, message_create};
 pub use fake_llm::{FakeLlm, LlmBehaviour};
 pub use signer::Signer;
 

@@ -10,7 +10,7 @@ use steward_daemon::standalone::App;
 use tokio::sync::oneshot;
 
 use crate::signer::now_secs;
-use crate::{FakeDiscord, FakeLlm, Signer};
+use crate::{FakeDiscord, FakeGateway, FakeLlm, Signer};
 
 /// The application id the fakes use.
 pub const APP_ID: u64 = 1_300_000_000_000_000_000;
@@ -26,13 +26,14 @@ pub struct SpawnOptions {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub discord: FakeDiscord,
+    pub gateway: FakeGateway,
     pub llm: FakeLlm,
     pub signer: Signer,
     pub admin_token: String,
     pub http: reqwest::Client,
     _data: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<u8>>>,
 }
 
 /// Starts Steward with the fake LLM.
@@ -43,6 +44,8 @@ pub async fn spawn_app() -> TestApp {
 /// Starts Steward with `options`.
 pub async fn spawn_app_with(options: SpawnOptions) -> TestApp {
     let discord = FakeDiscord::start().await;
+    let gateway = FakeGateway::start().await;
+    discord.set_gateway_url(&gateway.url);
     let llm = FakeLlm::start().await;
     let signer = Signer::default();
     let data = tempfile::tempdir().unwrap();
@@ -51,6 +54,7 @@ pub async fn spawn_app_with(options: SpawnOptions) -> TestApp {
         ("DISCORD_PUBLIC_KEY", signer.public_hex()),
         ("DISCORD_BOT_TOKEN", "fake-bot-token".to_owned()),
         ("DISCORD_API_BASE", discord.base.clone()),
+        ("DISCORD_GATEWAY_URL", gateway.url.clone()),
         ("STEWARD_DATA_DIR", data.path().display().to_string()),
         ("STEWARD_LISTEN", "127.0.0.1:0".to_owned()),
         ("LLM_TIMEOUT_SECS", "3".to_owned()),
@@ -73,6 +77,7 @@ pub async fn spawn_app_with(options: SpawnOptions) -> TestApp {
     TestApp {
         addr,
         discord,
+        gateway,
         llm,
         signer,
         admin_token,
@@ -166,6 +171,30 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, 201);
+    }
+
+    /// Patches a guild's settings through the API.
+    pub async fn settings(&self, guild: u64, patch: Value) {
+        let (status, body) =
+            self.api(reqwest::Method::PATCH, &format!("/api/guilds/{guild}/settings"), Some(patch)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Waits until the gateway connection is ready (a session is live).
+    pub async fn wait_for_gateway(&self) {
+        let ready =
+            self.gateway.wait_until(std::time::Duration::from_secs(10), |g| g.identifies() + g.resumes() > 0).await;
+        assert!(ready, "the app never identified with the fake gateway");
+        // READY travels after IDENTIFY; give the client a moment to process it.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while tokio::time::Instant::now() < deadline {
+            let metrics = self.http.get(self.url("/metrics")).send().await.unwrap().text().await.unwrap();
+            if metrics.contains("steward_gateway_shards_ready 1") {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the gateway never became ready");
     }
 
     /// Stops the server and waits for in-flight work.

@@ -17,6 +17,8 @@ pub const DEFAULT_OPENAI_BASE: &str = "https://api.openai.com/v1";
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
 /// Where standalone mode listens when `STEWARD_LISTEN` is unset.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Where `steward gateway` serves health and metrics when `STEWARD_GATEWAY_LISTEN` is unset.
+pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:9090";
 
 /// A variable that is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +86,10 @@ pub struct Config {
     pub event_bus: Option<String>,
     /// `STEWARD_ADMIN_TOKEN`: the bearer token of the settings API.
     pub admin_token: Option<SecretString>,
+    /// `STEWARD_SHARDS`: overrides Discord's recommended shard count.
+    pub shards: Option<u32>,
+    /// `STEWARD_GATEWAY_LISTEN`: where `steward gateway` serves `/healthz` and `/metrics`.
+    pub gateway_listen: SocketAddr,
 }
 
 impl Config {
@@ -174,7 +180,21 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned())
             .parse()
             .map_err(|_| ConfigError::new("STEWARD_LISTEN", "must be an address like 127.0.0.1:8080"))?;
+        let shards = get("STEWARD_SHARDS")
+            .map(|v| {
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1024).contains(n))
+                    .ok_or_else(|| ConfigError::new("STEWARD_SHARDS", "must be a shard count between 1 and 1024"))
+            })
+            .transpose()?;
+        let gateway_listen = get("STEWARD_GATEWAY_LISTEN")
+            .unwrap_or_else(|| DEFAULT_GATEWAY_LISTEN.to_owned())
+            .parse()
+            .map_err(|_| ConfigError::new("STEWARD_GATEWAY_LISTEN", "must be an address like 127.0.0.1:9090"))?;
         Ok(Self {
+            shards,
+            gateway_listen,
             discord,
             llm,
             listen,
@@ -204,7 +224,9 @@ impl Config {
             missing.push("DISCORD_PUBLIC_KEY is not set: the interactions endpoint refuses every request");
         }
         if self.discord.bot_token.is_none() {
-            missing.push("DISCORD_BOT_TOKEN is not set: no gateway, no command registration");
+            missing.push(
+                "DISCORD_BOT_TOKEN is not set: no gateway (@mention and all-messages modes), no command registration",
+            );
         }
         if matches!(self.llm, LlmConfig::Extractive) {
             missing.push("no LLM configured (OPENAI_BASE_URL / OPENAI_API_KEY): answers quote the knowledge base");
@@ -249,6 +271,8 @@ mod tests {
         assert_eq!(config(&[("LLM_PROVIDER", "magic")]).unwrap_err().variable, "LLM_PROVIDER");
         assert_eq!(config(&[("LLM_TIMEOUT_SECS", "0")]).unwrap_err().variable, "LLM_TIMEOUT_SECS");
         assert_eq!(config(&[("DISCORD_API_BASE", "discord.com")]).unwrap_err().variable, "DISCORD_API_BASE");
+        assert_eq!(config(&[("STEWARD_SHARDS", "0")]).unwrap_err().variable, "STEWARD_SHARDS");
+        assert_eq!(config(&[("STEWARD_GATEWAY_LISTEN", "x")]).unwrap_err().variable, "STEWARD_GATEWAY_LISTEN");
     }
 
     #[test]

@@ -1,0 +1,59 @@
+//! Discord's MESSAGE_CREATE (twilight's model) to the domain: the relay filter's view and the
+//! forwarded event.
+
+use steward_domain::clock::Timestamp;
+use steward_domain::events::ChannelMessage;
+use steward_domain::ids::{ApplicationId, ChannelId, GuildId, MessageId, UserId};
+use steward_domain::relay::Incoming;
+use twilight_model::channel::Message;
+use twilight_model::channel::message::MessageType;
+
+/// What the relay filter needs to know.
+#[must_use]
+pub fn incoming(message: &Message, bot: UserId) -> Incoming {
+    Incoming {
+        guild: message.guild_id.and_then(|id| GuildId::new(id.get()).ok()),
+        channel: ChannelId::new(message.channel_id.get()).unwrap_or_else(|_| unreachable_id()),
+        from_self: message.author.id.get() == bot.get(),
+        from_bot: message.author.bot,
+        from_webhook: message.webhook_id.is_some(),
+        system: !matches!(message.kind, MessageType::Regular | MessageType::Reply),
+        mentions_bot: message.mentions.iter().any(|m| m.id.get() == bot.get()),
+        replies_to_bot: message.referenced_message.as_ref().is_some_and(|m| m.author.id.get() == bot.get()),
+    }
+}
+
+// twilight's `Id` is non-zero by construction, so converting to our ids cannot fail.
+fn unreachable_id() -> ChannelId {
+    unreachable!("twilight ids are non-zero")
+}
+
+/// The event forwarded to the worker, or `None` for a message outside a guild.
+#[must_use]
+pub fn channel_message(
+    message: &Message,
+    relay: &Incoming,
+    bot: UserId,
+    application: ApplicationId,
+) -> Option<ChannelMessage> {
+    let guild_id = relay.guild?;
+    let author_name = message
+        .member
+        .as_ref()
+        .and_then(|m| m.nick.clone())
+        .or_else(|| message.author.global_name.clone())
+        .unwrap_or_else(|| message.author.name.clone());
+    Some(ChannelMessage {
+        message_id: MessageId::new(message.id.get()).ok()?,
+        application_id: application,
+        bot_user_id: bot,
+        guild_id,
+        channel_id: relay.channel,
+        author_id: UserId::new(message.author.id.get()).ok()?,
+        author_name,
+        content: message.content.clone(),
+        mentions_bot: relay.mentions_bot,
+        replies_to_bot: relay.replies_to_bot,
+        sent_at: Timestamp::from_millis(message.timestamp.as_micros() / 1_000),
+    })
+}
