@@ -35,6 +35,20 @@ step "SAM template"
 "$aws_venv/bin/cfn-lint" template.yaml
 SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 "$sam_venv/bin/sam" validate --lint --template template.yaml
 
+step "systemd unit"
+if command -v systemd-analyze > /dev/null; then
+  cargo build --locked -p gateway-daemon --bin steward
+  unit_dir=$(mktemp -d)
+  # verify checks that ExecStart exists: point it at the binary just built.
+  sed "s|/usr/local/bin/steward|$root/target/debug/steward|" infra/systemd/steward-gateway.service \
+    > "$unit_dir/steward-gateway.service"
+  systemd-analyze verify "$unit_dir/steward-gateway.service"
+  systemd-analyze security --offline=true --threshold=20 "$unit_dir/steward-gateway.service" | tail -n 1
+  rm -rf "$unit_dir"
+else
+  echo "systemd-analyze is not on this machine: unit check not run"
+fi
+
 step "Local AWS emulator (moto server)"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p target

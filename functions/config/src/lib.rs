@@ -20,6 +20,18 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Where `steward gateway` serves health and metrics when `STEWARD_GATEWAY_LISTEN` is unset.
 pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:9090";
 
+/// The systemd credential (`LoadCredential=`) holding the bot token when `DISCORD_BOT_TOKEN` is unset.
+pub const BOT_TOKEN_CREDENTIAL: &str = "discord-bot-token";
+
+/// Reads a systemd credential file; absent means unset.
+fn read_credential(path: &std::path::Path) -> Result<Option<SecretString>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()).map(SecretString::from)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(ConfigError::new("CREDENTIALS_DIRECTORY", format!("cannot read {}: {error}", path.display()))),
+    }
+}
+
 /// A variable that is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {message}")]
@@ -98,7 +110,13 @@ impl Config {
     /// # Errors
     /// Returns the first malformed variable.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        let mut config = Self::from_lookup(|name| std::env::var(name).ok())?;
+        if config.discord.bot_token.is_none()
+            && let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY")
+        {
+            config.discord.bot_token = read_credential(&PathBuf::from(dir).join(BOT_TOKEN_CREDENTIAL))?;
+        }
+        Ok(config)
     }
 
     /// Reads variables through `lookup`; empty values count as unset.
@@ -273,6 +291,17 @@ mod tests {
         assert_eq!(config(&[("DISCORD_API_BASE", "discord.com")]).unwrap_err().variable, "DISCORD_API_BASE");
         assert_eq!(config(&[("STEWARD_SHARDS", "0")]).unwrap_err().variable, "STEWARD_SHARDS");
         assert_eq!(config(&[("STEWARD_GATEWAY_LISTEN", "x")]).unwrap_err().variable, "STEWARD_GATEWAY_LISTEN");
+    }
+
+    #[test]
+    fn the_bot_token_can_come_from_a_systemd_credential() {
+        let dir = std::env::temp_dir().join(format!("steward-cred-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(BOT_TOKEN_CREDENTIAL), "token-from-credential\n").unwrap();
+        let token = read_credential(&dir.join(BOT_TOKEN_CREDENTIAL)).unwrap().unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&token), "token-from-credential");
+        assert!(read_credential(&dir.join("missing")).unwrap().is_none());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
