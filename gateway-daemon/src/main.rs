@@ -10,7 +10,7 @@ use steward_daemon::{gateway, invite, kb_import, standalone, systemd, telemetry}
 use steward_discord::{RestConfig, TwilightRest};
 use steward_domain::ids::GuildId;
 use steward_domain::knowledge::KbScope;
-use steward_domain::ports::{DiscordRest, KnowledgeStore};
+use steward_domain::ports::{DiscordRest, KnowledgeStore, SettingsStore};
 
 #[derive(Parser)]
 #[command(name = "steward", version, about = "An AI support and moderation bot for Discord")]
@@ -24,7 +24,11 @@ enum Command {
     /// Run everything in one process: embedded store, worker, HTTP routes, gateway.
     Run,
     /// Hold the Discord gateway and forward messages to EventBridge (AWS mode).
-    Gateway,
+    Gateway {
+        /// Forward nothing: count events (benchmarks). Settings come from STEWARD_DATA_DIR.
+        #[arg(long, hide = true)]
+        count_only: bool,
+    },
     /// Register the /ask command with Discord (globally, or instantly for one guild).
     RegisterCommands {
         /// Register for this guild only (updates instantly; good for testing).
@@ -64,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match cli.command {
         Command::Run => run(config).await,
-        Command::Gateway => gateway(config).await,
+        Command::Gateway { count_only } => gateway(config, count_only).await,
         Command::RegisterCommands { guild } => {
             let app = *Config::require(&config.discord.application_id, "DISCORD_APPLICATION_ID")?;
             Config::require(&config.discord.bot_token, "DISCORD_BOT_TOKEN")?;
@@ -101,16 +105,24 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
 /// `steward gateway`: the AWS-mode daemon. Settings from DynamoDB, events to EventBridge,
 /// a disk spool in `STEWARD_DATA_DIR` while AWS is unreachable.
-async fn gateway(config: Config) -> anyhow::Result<()> {
+async fn gateway(config: Config, count_only: bool) -> anyhow::Result<()> {
     let token = Config::require(&config.discord.bot_token, "DISCORD_BOT_TOKEN")?.clone();
     let application_id = *Config::require(&config.discord.application_id, "DISCORD_APPLICATION_ID")?;
-    let table = Config::require(&config.table, "STEWARD_TABLE")?;
-    let bus = Config::require(&config.event_bus, "STEWARD_EVENT_BUS")?;
-    let aws = aws_config::load_from_env().await;
-    let store = Arc::new(steward_dynamodb::DynamoStore::from_sdk_config(&aws, table));
     let metrics = Arc::new(gateway::metrics::Metrics::default());
+    let (store, destination): (Arc<dyn SettingsStore>, Arc<dyn gateway::forward::Forward>) = if count_only {
+        let store = steward_embedded::SqliteStore::open_in(&config.data_dir)?;
+        (Arc::new(store), Arc::new(gateway::forward::CountingSink::default()))
+    } else {
+        let table = Config::require(&config.table, "STEWARD_TABLE")?;
+        let bus = Config::require(&config.event_bus, "STEWARD_EVENT_BUS")?;
+        let aws = aws_config::load_from_env().await;
+        (
+            Arc::new(steward_dynamodb::DynamoStore::from_sdk_config(&aws, table)),
+            Arc::new(steward_eventbridge::EventBridgeBus::from_sdk_config(&aws, bus)),
+        )
+    };
     let spool = Arc::new(gateway::forward::Spooled::new(
-        Arc::new(steward_eventbridge::EventBridgeBus::from_sdk_config(&aws, bus)),
+        destination,
         &config.data_dir.join("spool"),
         gateway::forward::SPOOL_LIMIT_BYTES,
         Arc::clone(&metrics),

@@ -32,8 +32,8 @@ enum Control {
     Close(u16),
     /// Drop the TCP connection without a close frame.
     Drop,
-    /// Send `count` MESSAGE_CREATE dispatches spread over `guilds`, unbuffered (load tests).
-    Burst { count: u64, guilds: u64 },
+    /// Send the frames prepared by [`FakeGateway::prepare_burst`] (load tests).
+    Burst,
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +48,8 @@ struct Inner {
     heartbeats: u32,
     ack_heartbeats: bool,
     heartbeat_interval_ms: u64,
+    /// Pre-serialised MESSAGE_CREATE frames for a load test (not kept for replay).
+    burst: Vec<String>,
 }
 
 /// The fake gateway; clone it freely.
@@ -124,9 +126,32 @@ impl FakeGateway {
         let _ = self.control.send(Control::Drop);
     }
 
-    /// Streams `count` MESSAGE_CREATE events across `guilds` guilds as fast as the socket takes.
-    pub fn burst(&self, count: u64, guilds: u64) {
-        let _ = self.control.send(Control::Burst { count, guilds });
+    /// Serialises `count` MESSAGE_CREATE frames across `guilds` guilds ahead of time, so a load
+    /// test measures the client, not the fake. One message in ten mentions the bot.
+    pub fn prepare_burst(&self, count: u64, guilds: u64) {
+        let mut inner = self.lock();
+        let mut frames = Vec::with_capacity(usize::try_from(count).unwrap());
+        for i in 0..count {
+            inner.seq += 1;
+            let seq = inner.seq;
+            let guild = 1_000 + (i % guilds.max(1));
+            let message = message_create(MessageSpec {
+                id: 10_000_000 + seq,
+                guild,
+                channel: guild * 10,
+                author: 500 + (i % 50),
+                content: "just chatting about the weekend, nothing to see here",
+                mentions_bot: i % 10 == 0,
+                ..MessageSpec::default()
+            });
+            frames.push(json!({"op": 0, "t": "MESSAGE_CREATE", "s": seq, "d": message}).to_string());
+        }
+        inner.burst = frames;
+    }
+
+    /// Sends the prepared frames as fast as the socket takes them.
+    pub fn burst(&self) {
+        let _ = self.control.send(Control::Burst);
     }
 
     /// Stops (or resumes) acknowledging heartbeats: a client should declare the connection a
@@ -288,26 +313,14 @@ async fn connection(fake: FakeGateway, mut socket: WebSocket) {
                         return;
                     }
                     Control::Drop => return,
-                    Control::Burst { count, guilds } => {
-                        for i in 0..count {
-                            let seq = {
-                                let mut inner = fake.lock();
-                                inner.seq += 1;
-                                inner.seq
-                            };
-                            let guild = 1_000 + (i % guilds.max(1));
-                            let message = message_create(MessageSpec {
-                                id: 10_000_000 + seq,
-                                guild,
-                                channel: guild * 10,
-                                author: 500 + (i % 50),
-                                content: "just chatting, nothing to see",
-                                mentions_bot: i % 10 == 0,
-                                ..MessageSpec::default()
-                            });
-                            let payload = json!({"op": 0, "t": "MESSAGE_CREATE", "s": seq, "d": message});
-                            if !send(&mut socket, &payload).await { return }
+                    Control::Burst => {
+                        use futures_util::SinkExt;
+                        let frames = std::mem::take(&mut fake.lock().burst);
+                        for (i, frame) in frames.into_iter().enumerate() {
+                            if socket.feed(Message::Text(frame.into())).await.is_err() { return }
+                            if i % 256 == 255 && socket.flush().await.is_err() { return }
                         }
+                        if socket.flush().await.is_err() { return }
                     }
                 }
             }
