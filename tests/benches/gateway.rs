@@ -15,11 +15,13 @@ use steward_tests::{FakeDiscord, FakeGateway};
 const EVENTS: u64 = 100_000;
 
 fn binary() -> PathBuf {
-    let path = std::env::var_os("STEWARD_BIN").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/steward"),
-        PathBuf::from,
+    let path = std::env::var_os("STEWARD_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/steward"), PathBuf::from);
+    assert!(
+        path.exists(),
+        "{} not found: run `cargo build --release --locked -p gateway-daemon` first",
+        path.display()
     );
-    assert!(path.exists(), "{} not found: run `cargo build --release --locked -p gateway-daemon` first", path.display());
     path
 }
 

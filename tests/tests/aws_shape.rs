@@ -183,3 +183,146 @@ async fn eventbridge_batches_arrive_with_source_type_and_detail() {
     assert_eq!(received.len(), 12, "12 events in two PutEvents calls");
     assert!(received.iter().all(|e| e["source"] == "steward" && e["detail"]["user_name"] == "Ana"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_flows_from_the_gateway_daemon_through_eventbridge_to_the_worker() {
+    use steward_daemon::gateway::forward::{SPOOL_LIMIT_BYTES, Spooled};
+    use steward_daemon::gateway::metrics::Metrics;
+    use steward_daemon::gateway::settings_cache::SettingsCache;
+    use steward_daemon::gateway::{self, Gateway, GatewayOptions};
+    use steward_domain::respond::{MessageResponder, RespondOutcome, RespondPorts};
+    use steward_tests::{FakeGateway, MessageSpec, message_create};
+
+    require_emulator();
+    let aws = aws_config::load_from_env().await;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let table = format!("steward-gw-{suffix}");
+    let store = Arc::new(DynamoStore::from_sdk_config(&aws, &table));
+    create_table(store.client(), &table).await.unwrap();
+    let name = format!("steward-gw-{suffix}");
+    let events = aws_sdk_eventbridge::Client::new(&aws);
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    events.create_event_bus().name(&name).send().await.unwrap();
+    let queue_url = sqs.create_queue().queue_name(&name).send().await.unwrap().queue_url.unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    let pattern = json!({"source": ["steward"], "detail-type": ["discord.message"]}).to_string();
+    events.put_rule().name("messages").event_bus_name(&name).event_pattern(pattern).send().await.unwrap();
+    let target = aws_sdk_eventbridge::types::Target::builder().id("capture").arn(arn).build().unwrap();
+    events.put_targets().rule("messages").event_bus_name(&name).targets(target).send().await.unwrap();
+    let (doc, chunks) =
+        NewDocument { title: "Billing".into(), source: None, body: "# Refunds\nRefunds take 14 days.".into() }
+            .into_parts(DocumentId::generate(), Timestamp::from_secs(1))
+            .unwrap();
+    store.put_document(KbScope::Global, &doc, &chunks).await.unwrap();
+
+    // GIVEN the AWS-mode daemon: settings from DynamoDB, events to EventBridge via the spool
+    let discord = FakeDiscord::start().await;
+    let fake_gateway = FakeGateway::start().await;
+    discord.set_gateway_url(&fake_gateway.url);
+    let state = tempfile::tempdir().unwrap();
+    let metrics = Arc::new(Metrics::default());
+    let spool = Spooled::new(
+        Arc::new(EventBridgeBus::from_sdk_config(&aws, &name)),
+        &state.path().join("spool"),
+        SPOOL_LIMIT_BYTES,
+        metrics.clone(),
+    )
+    .unwrap();
+    let shared = Arc::new(Gateway {
+        settings: Arc::new(SettingsCache::new(store.clone())),
+        forward: Arc::new(spool),
+        metrics,
+        application_id: ApplicationId::new(APP_ID).unwrap(),
+    });
+    let options = GatewayOptions {
+        token: "fake-bot-token".to_owned().into(),
+        api_base: discord.base.clone(),
+        gateway_url: Some(fake_gateway.url.clone()),
+        shards: None,
+        state_dir: state.path().to_owned(),
+    };
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let daemon = tokio::spawn(gateway::run(options, shared, stop_rx));
+    assert!(fake_gateway.wait_until(Duration::from_secs(10), |g| g.identifies() == 1).await);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // WHEN a member mentions the bot
+    fake_gateway.message(message_create(MessageSpec {
+        id: 4242,
+        content: "how long do refunds take?",
+        mentions_bot: true,
+        ..MessageSpec::default()
+    }));
+
+    // THEN a discord.message event reaches the bus
+    let mut delivered = Vec::new();
+    for _ in 0..5 {
+        delivered.extend(receive(&sqs, &queue_url).await);
+        if !delivered.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0]["detail-type"], "discord.message");
+    assert_eq!(delivered[0]["detail"]["message_id"], "4242");
+
+    // AND the worker Lambda's handler answers it in the channel
+    let mut openai = OpenAiConfig::new(FakeLlm::start().await.base, "fake-model");
+    openai.timeout = Duration::from_secs(5);
+    let model: Arc<dyn steward_domain::model::ChatModel> = Arc::new(OpenAiChat::new(openai).unwrap());
+    let rest = Arc::new(
+        TwilightRest::new(&RestConfig {
+            bot_token: Some("fake-bot-token".to_owned().into()),
+            ..RestConfig::new(discord.base.clone())
+        })
+        .unwrap(),
+    );
+    let search = Arc::new(TantivySearch::new(store.clone()));
+    let clock = Arc::new(SystemClock);
+    let ask = AskWorker::new(
+        AskPorts {
+            settings: store.clone(),
+            usage: store.clone(),
+            conversations: store.clone(),
+            claims: store.clone(),
+            search: search.clone(),
+            model: model.clone(),
+            discord: rest.clone(),
+            clock: clock.clone(),
+        },
+        AskConfig::default(),
+    );
+    let respond = MessageResponder::new(
+        RespondPorts {
+            settings: store.clone(),
+            usage: store.clone(),
+            conversations: store.clone(),
+            history: store.clone(),
+            claims: store.clone(),
+            search,
+            model,
+            discord: rest,
+            clock,
+        },
+        AskConfig::default(),
+    );
+    let worker = Worker::new(ask).with_responder(respond);
+    let handled = steward_worker::handle(&worker, delivered[0].clone()).await.unwrap();
+    assert_eq!(handled, Some(Handled::Message(RespondOutcome::Answered { parts: 1 })));
+    let posts = discord.requests_to("/channels/1210000000000000000/messages");
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0].body["content"].as_str().unwrap().contains("14 days"));
+    assert_eq!(posts[0].body["message_reference"]["message_id"], "4242");
+
+    let _ = stop.send(true);
+    assert_eq!(daemon.await.unwrap().unwrap(), gateway::Exit::Shutdown);
+}

@@ -28,7 +28,9 @@ fn read_credential(path: &std::path::Path) -> Result<Option<SecretString>, Confi
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()).map(SecretString::from)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(ConfigError::new("CREDENTIALS_DIRECTORY", format!("cannot read {}: {error}", path.display()))),
+        Err(error) => {
+            Err(ConfigError::new("CREDENTIALS_DIRECTORY", format!("cannot read {}: {error}", path.display())))
+        }
     }
 }
 

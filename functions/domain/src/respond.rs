@@ -335,3 +335,166 @@ impl MessageResponder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Timestamp;
+    use crate::ids::{ApplicationId, ChannelId, DocumentId, GuildId, MessageId};
+    use crate::knowledge::{KbScope, NewDocument};
+    use crate::model::ModelErrorKind;
+    use crate::ports::KnowledgeStore;
+    use crate::quota::Plan;
+    use crate::testing::{DiscordCall, ManualClock, MemoryStore, NaiveSearch, RecordingDiscord, ScriptedModel};
+
+    const BOT: u64 = 99;
+
+    struct Harness {
+        store: MemoryStore,
+        discord: RecordingDiscord,
+        model: ScriptedModel,
+        responder: MessageResponder,
+    }
+
+    async fn harness(settings: GuildSettings) -> Harness {
+        let store = MemoryStore::default();
+        store.put_settings(guild(), &settings).await.unwrap();
+        let (doc, chunks) =
+            NewDocument { title: "FAQ".into(), source: None, body: "# Refunds\nRefunds take 14 days.".into() }
+                .into_parts(DocumentId::generate(), Timestamp::from_secs(1))
+                .unwrap();
+        store.put_document(KbScope::Global, &doc, &chunks).await.unwrap();
+        let discord = RecordingDiscord::default();
+        let model = ScriptedModel::default();
+        let ports = RespondPorts {
+            settings: Arc::new(store.clone()),
+            usage: Arc::new(store.clone()),
+            conversations: Arc::new(store.clone()),
+            history: Arc::new(store.clone()),
+            claims: Arc::new(store.clone()),
+            search: Arc::new(NaiveSearch(Arc::new(store.clone()))),
+            model: Arc::new(model.clone()),
+            discord: Arc::new(discord.clone()),
+            clock: Arc::new(ManualClock::at(Timestamp::from_secs(1_795_000_000))),
+        };
+        Harness { store, discord, model, responder: MessageResponder::new(ports, AskConfig::default()) }
+    }
+
+    fn guild() -> GuildId {
+        GuildId::new(5).unwrap()
+    }
+
+    fn message(id: u64, content: &str, mentions_bot: bool) -> ChannelMessage {
+        ChannelMessage {
+            message_id: MessageId::new(id).unwrap(),
+            application_id: ApplicationId::new(1).unwrap(),
+            bot_user_id: UserId::new(BOT).unwrap(),
+            guild_id: guild(),
+            channel_id: ChannelId::new(6).unwrap(),
+            author_id: UserId::new(7).unwrap(),
+            author_name: "ana".into(),
+            content: content.into(),
+            mentions_bot,
+            replies_to_bot: false,
+            sent_at: Timestamp::from_secs(1_795_000_000),
+        }
+    }
+
+    fn replies(discord: &RecordingDiscord) -> Vec<OutboundMessage> {
+        discord
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                DiscordCall::Message(_, m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mentions_are_stripped_in_both_forms() {
+        let bot = UserId::new(BOT).unwrap();
+        assert_eq!(strip_mention("<@99> how do refunds work?", bot), "how do refunds work?");
+        assert_eq!(strip_mention("hey <@!99>, refunds?", bot), "hey , refunds?");
+        assert_eq!(strip_mention("<@99>, refunds?", bot), "refunds?");
+        assert_eq!(strip_mention("<@99>", bot), "");
+        assert_eq!(strip_mention("<@12> hi", bot), "<@12> hi", "other members' mentions stay");
+    }
+
+    #[tokio::test]
+    async fn ask_only_and_unaddressed_mention_mode_messages_are_skipped() {
+        let h = harness(GuildSettings { response_mode: ResponseMode::AskOnly, ..GuildSettings::default() }).await;
+        assert_eq!(
+            h.responder.handle(&message(1, "<@99> refunds?", true)).await.unwrap(),
+            RespondOutcome::Skipped(SkipReason::AskOnly)
+        );
+        let h = harness(GuildSettings::default()).await;
+        assert_eq!(
+            h.responder.handle(&message(2, "refunds?", false)).await.unwrap(),
+            RespondOutcome::Skipped(SkipReason::NotAddressed)
+        );
+        assert!(h.discord.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_addressed_member_hears_about_the_quota_and_others_hear_nothing() {
+        let settings = GuildSettings {
+            response_mode: ResponseMode::AllMessages,
+            smart_mode: false,
+            cooldown_seconds: 0,
+            plan: Plan::Custom(1),
+            ..GuildSettings::default()
+        };
+        let h = harness(settings).await;
+        assert!(matches!(
+            h.responder.handle(&message(1, "refunds?", false)).await.unwrap(),
+            RespondOutcome::Answered { .. }
+        ));
+        assert_eq!(
+            h.responder.handle(&message(2, "more refunds?", false)).await.unwrap(),
+            RespondOutcome::Skipped(SkipReason::QuotaExhausted)
+        );
+        assert_eq!(
+            h.responder.handle(&message(3, "<@99> refunds?", true)).await.unwrap(),
+            RespondOutcome::QuotaExhausted
+        );
+        let replies = replies(&h.discord);
+        assert_eq!(replies.len(), 2);
+        assert!(replies[1].content.contains("used all 1"));
+        assert_eq!(replies[1].reply_to, MessageId::new(3).ok());
+    }
+
+    #[tokio::test]
+    async fn a_model_failure_is_told_only_to_a_member_who_asked_the_bot() {
+        let settings = GuildSettings {
+            response_mode: ResponseMode::AllMessages,
+            smart_mode: false,
+            cooldown_seconds: 0,
+            ..GuildSettings::default()
+        };
+        let h = harness(settings).await;
+        h.model.push(Err(ModelErrorKind::Unavailable));
+        assert_eq!(
+            h.responder.handle(&message(1, "refunds?", false)).await.unwrap(),
+            RespondOutcome::Skipped(SkipReason::Failed)
+        );
+        assert!(replies(&h.discord).is_empty());
+        h.model.push(Err(ModelErrorKind::Timeout));
+        assert!(matches!(
+            h.responder.handle(&message(2, "<@99> refunds?", true)).await.unwrap(),
+            RespondOutcome::Failed { .. }
+        ));
+        assert!(replies(&h.discord)[0].content.contains("try again"));
+        let month = crate::quota::Month::containing(Timestamp::from_secs(1_795_000_000));
+        assert_eq!(h.store.used(guild(), month).await.unwrap(), 0, "failures are refunded");
+    }
+
+    #[tokio::test]
+    async fn a_redelivered_message_is_answered_once() {
+        let h = harness(GuildSettings::default()).await;
+        let m = message(1, "<@99> refunds?", true);
+        assert!(matches!(h.responder.handle(&m).await.unwrap(), RespondOutcome::Answered { parts: 1 }));
+        assert_eq!(h.responder.handle(&m).await.unwrap(), RespondOutcome::Duplicate);
+        assert_eq!(replies(&h.discord).len(), 1);
+    }
+}
