@@ -10,9 +10,9 @@ use axum::Router;
 use secrecy::SecretString;
 use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
-use steward_domain::ask::{AskConfig, AskIntake, AskPorts, AskWorker};
+use steward_domain::ask::{AskConfig, AskIntake};
 use steward_domain::clock::{Clock, SystemClock};
-use steward_domain::respond::{MessageResponder, RespondPorts};
+use steward_domain::respond::RespondPorts;
 use steward_domain::worker::Worker;
 use steward_embedded::SqliteStore;
 use steward_http::{
@@ -65,36 +65,19 @@ impl App {
         let model = steward_openai::model_from_config(&config.llm).context("building the language model client")?;
         let (bus, rx) = local_bus();
         let shared = Arc::new(store.clone());
-        let search = Arc::new(TantivySearch::new(shared.clone()));
 
-        let ask = AskWorker::new(
-            AskPorts {
-                settings: shared.clone(),
-                usage: shared.clone(),
-                conversations: shared.clone(),
-                claims: shared.clone(),
-                search: search.clone(),
-                model: model.clone(),
-                discord: discord.clone(),
-                clock: clock.clone(),
-            },
-            AskConfig::default(),
-        );
-        let respond = MessageResponder::new(
-            RespondPorts {
-                settings: shared.clone(),
-                usage: shared.clone(),
-                conversations: shared.clone(),
-                history: shared.clone(),
-                claims: shared.clone(),
-                search,
-                model,
-                discord,
-                clock: clock.clone(),
-            },
-            AskConfig::default(),
-        );
-        let worker = tokio::spawn(run_worker(rx, Worker::new(ask).with_responder(respond)));
+        let ports = RespondPorts {
+            settings: shared.clone(),
+            usage: shared.clone(),
+            conversations: shared.clone(),
+            history: shared.clone(),
+            claims: shared.clone(),
+            search: Arc::new(TantivySearch::new(shared.clone())),
+            model,
+            discord,
+            clock: clock.clone(),
+        };
+        let worker = tokio::spawn(run_worker(rx, Worker::from_ports(ports, AskConfig::default())));
 
         let metrics = Arc::new(Metrics::default());
         let gateway = match (&config.discord.bot_token, config.discord.application_id) {

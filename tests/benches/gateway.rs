@@ -100,6 +100,56 @@ async fn run_once(guilds: u64) -> (f64, u64, u64) {
     (rate, rss, forwarded)
 }
 
+/// The same burst into the discord.py consumer (benches/discordpy_consumer.py).
+async fn run_discordpy(python: &str, guilds: u64) -> (f64, u64) {
+    use tokio::io::AsyncBufReadExt;
+    let discord = FakeDiscord::start().await;
+    let gateway = FakeGateway::start().await;
+    discord.set_gateway_url(&gateway.url);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/discordpy_consumer.py");
+    let pin = Command::new("taskset").arg("--version").output().is_ok();
+    let mut command = if pin {
+        let mut c = tokio::process::Command::new("taskset");
+        c.args(["-c", "1", python]);
+        c
+    } else {
+        tokio::process::Command::new(python)
+    };
+    let mut child = command
+        .arg(script)
+        .env("STEWARD_FAKE_API", &discord.base)
+        .env("EVENTS", EVENTS.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await.unwrap().unwrap();
+    assert_eq!(ready.as_deref(), Some("ready"));
+    // discord.py identifies after "connect"; give it the READY before streaming.
+    assert!(gateway.wait_until(Duration::from_secs(30), |g| g.identifies() == 1).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    gateway.prepare_burst(EVENTS, guilds);
+    let started = Instant::now();
+    gateway.burst();
+    let mut rss = 0;
+    let done = loop {
+        tokio::select! {
+            line = lines.next_line() => break line.unwrap(),
+            () = tokio::time::sleep(Duration::from_millis(50)) => rss = rss.max(peak_rss_kib(pid)),
+        }
+    };
+    let elapsed = started.elapsed();
+    rss = rss.max(peak_rss_kib(pid));
+    assert!(done.as_deref().is_some_and(|l| l.starts_with("done")), "{done:?}");
+    let _ = child.wait().await;
+    #[allow(clippy::cast_precision_loss)]
+    let rate = EVENTS as f64 / elapsed.as_secs_f64();
+    (rate, rss)
+}
+
 fn main() {
     // `cargo test --benches` passes --bench-less arguments; only run when benchmarking.
     if !std::env::args().any(|a| a == "--bench") {
@@ -113,5 +163,15 @@ fn main() {
             "  {guilds:>5} guild(s): {rate:>9.0} events/s, peak RSS {:.1} MiB, forwarded {forwarded} (mentions)",
             rss as f64 / 1024.0
         );
+    }
+    match std::env::var("STEWARD_BENCH_PYTHON") {
+        Ok(python) => {
+            println!("discord.py consumer (same fake stream, same core), {EVENTS} events");
+            for guilds in [1, 1_000] {
+                let (rate, rss) = runtime.block_on(run_discordpy(&python, guilds));
+                println!("  {guilds:>5} guild(s): {rate:>9.0} events/s, peak RSS {:.1} MiB", rss as f64 / 1024.0);
+            }
+        }
+        Err(_) => println!("(set STEWARD_BENCH_PYTHON to a python with discord.py for the side-by-side run)"),
     }
 }

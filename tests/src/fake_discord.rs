@@ -91,6 +91,13 @@ async fn handle(
 ) -> Response {
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = uri.path().to_owned();
+    if method == Method::GET && path.ends_with("/users/@me") {
+        return axum::Json(json!({
+            "id": crate::fake_gateway::BOT_USER_ID.to_string(), "username": "steward", "discriminator": "0",
+            "global_name": "Steward", "avatar": null, "bot": true, "mfa_enabled": false, "verified": true, "flags": 0
+        }))
+        .into_response();
+    }
     if method == Method::GET && path.ends_with("/gateway/bot") {
         let url = inner.lock().unwrap().gateway_url.clone();
         // max_concurrency 0 lets the client re-identify without the 5 s wait (tests only).

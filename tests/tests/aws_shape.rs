@@ -190,7 +190,7 @@ async fn a_mention_flows_from_the_gateway_daemon_through_eventbridge_to_the_work
     use steward_daemon::gateway::metrics::Metrics;
     use steward_daemon::gateway::settings_cache::SettingsCache;
     use steward_daemon::gateway::{self, Gateway, GatewayOptions};
-    use steward_domain::respond::{MessageResponder, RespondOutcome, RespondPorts};
+    use steward_domain::respond::{RespondOutcome, RespondPorts};
     use steward_tests::{FakeGateway, MessageSpec, message_create};
 
     require_emulator();
@@ -286,36 +286,18 @@ async fn a_mention_flows_from_the_gateway_daemon_through_eventbridge_to_the_work
         })
         .unwrap(),
     );
-    let search = Arc::new(TantivySearch::new(store.clone()));
-    let clock = Arc::new(SystemClock);
-    let ask = AskWorker::new(
-        AskPorts {
-            settings: store.clone(),
-            usage: store.clone(),
-            conversations: store.clone(),
-            claims: store.clone(),
-            search: search.clone(),
-            model: model.clone(),
-            discord: rest.clone(),
-            clock: clock.clone(),
-        },
-        AskConfig::default(),
-    );
-    let respond = MessageResponder::new(
-        RespondPorts {
-            settings: store.clone(),
-            usage: store.clone(),
-            conversations: store.clone(),
-            history: store.clone(),
-            claims: store.clone(),
-            search,
-            model,
-            discord: rest,
-            clock,
-        },
-        AskConfig::default(),
-    );
-    let worker = Worker::new(ask).with_responder(respond);
+    let ports = RespondPorts {
+        settings: store.clone(),
+        usage: store.clone(),
+        conversations: store.clone(),
+        history: store.clone(),
+        claims: store.clone(),
+        search: Arc::new(TantivySearch::new(store.clone())),
+        model,
+        discord: rest,
+        clock: Arc::new(SystemClock),
+    };
+    let worker = Worker::from_ports(ports, AskConfig::default());
     let handled = steward_worker::handle(&worker, delivered[0].clone()).await.unwrap();
     assert_eq!(handled, Some(Handled::Message(RespondOutcome::Answered { parts: 1 })));
     let posts = discord.requests_to("/channels/1210000000000000000/messages");

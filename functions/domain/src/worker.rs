@@ -2,9 +2,9 @@
 
 use tracing::warn;
 
-use crate::ask::{AskOutcome, AskWorker, WorkError};
+use crate::ask::{AskConfig, AskOutcome, AskPorts, AskWorker, WorkError};
 use crate::events::Event;
-use crate::respond::{MessageResponder, RespondOutcome};
+use crate::respond::{MessageResponder, RespondOutcome, RespondPorts};
 
 /// Dispatches bus events to the service that handles them.
 #[derive(Clone)]
@@ -29,6 +29,23 @@ impl Worker {
     #[must_use]
     pub fn new(ask: AskWorker) -> Self {
         Self { ask, respond: None }
+    }
+
+    /// A worker that answers `/ask` and channel messages, both built from one set of ports
+    /// (the channel responder's ports are a superset of `/ask`'s).
+    #[must_use]
+    pub fn from_ports(ports: RespondPorts, config: AskConfig) -> Self {
+        let ask = AskPorts {
+            settings: ports.settings.clone(),
+            usage: ports.usage.clone(),
+            conversations: ports.conversations.clone(),
+            claims: ports.claims.clone(),
+            search: ports.search.clone(),
+            model: ports.model.clone(),
+            discord: ports.discord.clone(),
+            clock: ports.clock.clone(),
+        };
+        Self::new(AskWorker::new(ask, config)).with_responder(MessageResponder::new(ports, config))
     }
 
     /// Also answers channel messages forwarded by the gateway.

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use lambda_runtime::{LambdaEvent, service_fn};
 use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
-use steward_domain::ask::{AskConfig, AskPorts, AskWorker};
+use steward_domain::ask::AskConfig;
 use steward_domain::clock::SystemClock;
-use steward_domain::respond::{MessageResponder, RespondPorts};
+use steward_domain::respond::RespondPorts;
 use steward_domain::worker::Worker;
 use steward_dynamodb::DynamoStore;
 use steward_search::TantivySearch;
@@ -23,40 +23,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ..RestConfig::new(config.discord.api_base.clone())
     })?;
     store.warm_up().await;
-    let (search, model, discord) = (
-        Arc::new(TantivySearch::new(store.clone())),
-        steward_openai::model_from_config(&config.llm)?,
-        Arc::new(discord),
-    );
-    let clock = Arc::new(SystemClock);
-    let ask = AskWorker::new(
-        AskPorts {
-            settings: store.clone(),
-            usage: store.clone(),
-            conversations: store.clone(),
-            claims: store.clone(),
-            search: search.clone(),
-            model: model.clone(),
-            discord: discord.clone(),
-            clock: clock.clone(),
-        },
-        AskConfig::default(),
-    );
-    let respond = MessageResponder::new(
-        RespondPorts {
-            settings: store.clone(),
-            usage: store.clone(),
-            conversations: store.clone(),
-            history: store.clone(),
-            claims: store,
-            search,
-            model,
-            discord,
-            clock,
-        },
-        AskConfig::default(),
-    );
-    let worker = &Worker::new(ask).with_responder(respond);
+    let ports = RespondPorts {
+        settings: store.clone(),
+        usage: store.clone(),
+        conversations: store.clone(),
+        history: store.clone(),
+        claims: store.clone(),
+        search: Arc::new(TantivySearch::new(store)),
+        model: steward_openai::model_from_config(&config.llm)?,
+        discord: Arc::new(discord),
+        clock: Arc::new(SystemClock),
+    };
+    let worker = &Worker::from_ports(ports, AskConfig::default());
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async move {
         steward_worker::handle(worker, event.payload).await.map(|_| ()).map_err(lambda_runtime::Error::from)
     }))

@@ -8,24 +8,19 @@ use steward_domain::relay::Incoming;
 use twilight_model::channel::Message;
 use twilight_model::channel::message::MessageType;
 
-/// What the relay filter needs to know.
+/// What the relay filter needs to know (`None` only for ids Discord never sends: zero).
 #[must_use]
-pub fn incoming(message: &Message, bot: UserId) -> Incoming {
-    Incoming {
+pub fn incoming(message: &Message, bot: UserId) -> Option<Incoming> {
+    Some(Incoming {
         guild: message.guild_id.and_then(|id| GuildId::new(id.get()).ok()),
-        channel: ChannelId::new(message.channel_id.get()).unwrap_or_else(|_| unreachable_id()),
+        channel: ChannelId::new(message.channel_id.get()).ok()?,
         from_self: message.author.id.get() == bot.get(),
         from_bot: message.author.bot,
         from_webhook: message.webhook_id.is_some(),
         system: !matches!(message.kind, MessageType::Regular | MessageType::Reply),
         mentions_bot: message.mentions.iter().any(|m| m.id.get() == bot.get()),
         replies_to_bot: message.referenced_message.as_ref().is_some_and(|m| m.author.id.get() == bot.get()),
-    }
-}
-
-// twilight's `Id` is non-zero by construction, so converting to our ids cannot fail.
-fn unreachable_id() -> ChannelId {
-    unreachable!("twilight ids are non-zero")
+    })
 }
 
 /// The event forwarded to the worker, or `None` for a message outside a guild.

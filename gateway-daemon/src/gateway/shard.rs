@@ -185,7 +185,7 @@ impl State {
             GatewayEvent::MessageCreate(message) => {
                 metrics.received.fetch_add(1, Ordering::Relaxed);
                 let Some(bot) = self.bot else { return };
-                let incoming = convert::incoming(&message, bot);
+                let Some(incoming) = convert::incoming(&message, bot) else { return };
                 let verdict = match incoming.guild {
                     Some(guild) => steward_domain::relay::relay(&*self.gateway.settings.get(guild).await, &incoming),
                     None => Err(steward_domain::relay::DropReason::DirectMessage),
