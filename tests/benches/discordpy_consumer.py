@@ -2,7 +2,8 @@
 `steward gateway` in benches/gateway.rs. Counts MESSAGE_CREATE events and applies the same kind
 of filter (skip bots, look for a mention of itself). Loopback only.
 
-Environment: STEWARD_FAKE_API (http://127.0.0.1:PORT/api/v10), EVENTS (how many to wait for).
+Environment: STEWARD_FAKE_API (http://127.0.0.1:PORT/api/v10), STEWARD_FAKE_GATEWAY
+(ws://127.0.0.1:PORT), EVENTS (how many to wait for).
 Prints "ready" once connected, then "done <count>" when every event arrived.
 """
 
@@ -10,9 +11,12 @@ import os
 import sys
 
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 Route.BASE = os.environ["STEWARD_FAKE_API"]
+DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["STEWARD_FAKE_GATEWAY"] + "/")
 EXPECTED = int(os.environ["EVENTS"])
 
 intents = discord.Intents.none()

@@ -118,9 +118,10 @@ async fn run_discordpy(python: &str, guilds: u64) -> (f64, u64) {
     let mut child = command
         .arg(script)
         .env("STEWARD_FAKE_API", &discord.base)
+        .env("STEWARD_FAKE_GATEWAY", &gateway.url)
         .env("EVENTS", EVENTS.to_string())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -157,7 +158,8 @@ fn main() {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     println!("steward gateway --count-only, {EVENTS} MESSAGE_CREATE events, 1 core, 1 runtime thread");
-    for guilds in [1, 1_000] {
+    let daemon_runs: &[u64] = if std::env::var_os("STEWARD_BENCH_SKIP_DAEMON").is_some() { &[] } else { &[1, 1_000] };
+    for &guilds in daemon_runs {
         let (rate, rss, forwarded) = runtime.block_on(run_once(guilds));
         println!(
             "  {guilds:>5} guild(s): {rate:>9.0} events/s, peak RSS {:.1} MiB, forwarded {forwarded} (mentions)",

@@ -98,6 +98,15 @@ async fn handle(
         }))
         .into_response();
     }
+    if method == Method::GET && path.ends_with("/applications/@me") {
+        let owner = json!({"id": "1", "username": "owner", "discriminator": "0", "avatar": null});
+        return axum::Json(json!({
+            "id": crate::spawn::APP_ID.to_string(), "name": "Steward", "icon": null, "description": "",
+            "rpc_origins": [], "bot_public": true, "bot_require_code_grant": false, "owner": owner,
+            "summary": "", "verify_key": "00".repeat(32), "team": null, "flags": 0
+        }))
+        .into_response();
+    }
     if method == Method::GET && path.ends_with("/gateway/bot") {
         let url = inner.lock().unwrap().gateway_url.clone();
         // max_concurrency 0 lets the client re-identify without the 5 s wait (tests only).
