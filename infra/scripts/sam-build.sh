@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=.venv-sam
-if [ ! -x "$venv/bin/sam" ] || [ ! -x "$venv/bin/cargo-lambda" ]; then
+if [ ! -x "$venv/bin/sam" ] || [ ! -x "$venv/bin/cargo-lambda" ] || [ ! -x "$venv/bin/python-zig" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'aws-sam-cli==1.170.0' 'cargo-lambda==1.9.2' ziglang
 fi
@@ -14,5 +14,5 @@ export PATH="$PWD/$venv/bin:$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS
 sam build --beta-features "$@"
 echo "Release sizes:"
 for f in .aws-sam/build/*/bootstrap; do
-  printf '  %-28s %s\n' "$(basename "$(dirname "$f")")" "$(du -h "$f" | cut -f1)"
+  printf '  %-28s %s bytes\n' "$(basename "$(dirname "$f")")" "$(stat -c %s "$f")"
 done

@@ -76,3 +76,10 @@ if command -v cargo-nextest > /dev/null; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+step "sam build (release Lambda artifacts, arm64)"
+if rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu; then
+  infra/scripts/sam-build.sh
+else
+  echo "NOT RUN: sam build needs the aarch64-unknown-linux-gnu Rust target, which rustup could not install here"
+fi
