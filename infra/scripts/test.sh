@@ -10,16 +10,16 @@ root=$PWD
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "Python tools (moto, cfn-lint, SAM CLI)"
+step "Python tools (moto, cfn-lint, SAM CLI, cargo-lambda, zig)"
 aws_venv="$root/.venv-aws"
 if [ ! -x "$aws_venv/bin/moto_server" ] || [ ! -x "$aws_venv/bin/cfn-lint" ]; then
   python3 -m venv "$aws_venv"
   "$aws_venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' 'cfn-lint==1.58.0'
 fi
 sam_venv="$root/.venv-sam"
-if [ ! -x "$sam_venv/bin/sam" ]; then
+if [ ! -x "$sam_venv/bin/sam" ] || [ ! -x "$sam_venv/bin/cargo-lambda" ] || [ ! -x "$sam_venv/bin/python-zig" ]; then
   python3 -m venv "$sam_venv"
-  "$sam_venv/bin/pip" install --quiet --disable-pip-version-check 'aws-sam-cli==1.170.0'
+  "$sam_venv/bin/pip" install --quiet --disable-pip-version-check 'aws-sam-cli==1.170.0' 'cargo-lambda==1.9.2' ziglang
 fi
 
 step "Format"
