@@ -164,33 +164,33 @@ impl App {
                 })
                 .await
         });
-        let exit = match gateway_task {
+        let exit: anyhow::Result<Exit> = match gateway_task {
             Some(mut task) => {
-                tokio::select! {
+                let finished = tokio::select! {
                     () = shutdown => {
                         let _ = stop_tx.send(true);
-                        task.await.context("the gateway task panicked")??
+                        task.await
                     }
-                    result = &mut task => {
-                        let exit = result.context("the gateway task panicked")??;
-                        tracing::error!("{}", exit.advice());
-                        let _ = stop_tx.send(true);
-                        exit
-                    }
-                }
+                    result = &mut task => result,
+                };
+                finished.context("the gateway task panicked").and_then(|r| r.map_err(Into::into))
             }
             None => {
                 shutdown.await;
-                let _ = stop_tx.send(true);
-                Exit::Shutdown
+                Ok(Exit::Shutdown)
             }
         };
+        if let Ok(exit @ Exit::Fatal(_)) = &exit {
+            tracing::error!("{}", exit.advice());
+        }
+        // Whatever ended the gateway, the HTTP server and the worker stop too, in order.
+        let _ = stop_tx.send(true);
         crate::systemd::stopping();
         server.await.context("the HTTP server task panicked")?.context("serving HTTP")?;
         // The router and the gateway held the bus; with them gone the worker drains and stops.
         drop(bus);
         worker.await.context("the worker task panicked")?;
-        Ok(exit.status())
+        Ok(exit?.status())
     }
 }
 

@@ -197,6 +197,12 @@ impl TestApp {
         panic!("the gateway never became ready");
     }
 
+    /// Waits for the app to end by itself (a fatal gateway close) and returns its exit status.
+    pub async fn exit_status(mut self, timeout: std::time::Duration) -> u8 {
+        let server = self.server.take().unwrap();
+        tokio::time::timeout(timeout, server).await.expect("the app did not stop").unwrap().unwrap()
+    }
+
     /// Stops the server and waits for in-flight work.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

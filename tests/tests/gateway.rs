@@ -257,6 +257,16 @@ async fn socket_drops_mid_stream_lose_no_message_and_duplicate_none() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn standalone_run_ends_with_the_fatal_status_and_stops_serving() {
+    let app = spawn_app().await;
+    app.wait_for_gateway().await;
+    let health = app.url("/healthz");
+    app.gateway.close(4004);
+    assert_eq!(app.exit_status(WAIT).await, 78);
+    assert!(reqwest::get(health).await.is_err(), "the HTTP server stopped too");
+}
+
 /// The daemon library alone, with a counting sink.
 struct Daemon {
     gateway: FakeGateway,

@@ -5,16 +5,16 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
+use crate::answering;
 use crate::clock::{Clock, Timestamp};
-use crate::conversation::{self, ConversationKey, Speaker, Turn};
+use crate::conversation::{self, ConversationKey};
 use crate::events::{AskAccepted, Event};
 use crate::ids::{ApplicationId, ChannelId, GuildId, InteractionId, InteractionToken, UserId};
-use crate::message::{OutboundMessage, SourceRef, render_answer};
+use crate::message::OutboundMessage;
 use crate::model::{AnswerRequest, ChatModel, ModelErrorKind};
 use crate::ports::{
     ClaimStore, ConversationStore, DiscordRest, EventBus, KnowledgeSearch, SettingsStore, StoreError, UsageStore,
 };
-use crate::prompt::finish_answer;
 use crate::quota::{Month, Reservation};
 use crate::settings::GuildSettings;
 
@@ -323,12 +323,7 @@ impl AskWorker {
             .recent_turns(conversation, self.config.context_turns, now)
             .await
             .map_err(Failure::Store)?;
-        // A follow-up ("and how much is it?") retrieves with the member's previous question too.
-        let mut query = event.question.clone();
-        if let Some(previous) = history.iter().rev().find(|t| t.speaker == Speaker::Member) {
-            query.push('\n');
-            query.push_str(&previous.text);
-        }
+        let query = answering::retrieval_query(&event.question, &history);
         let results =
             self.ports.search.search(event.guild_id, &query, self.config.passages).await.map_err(Failure::Search)?;
         if results.corpus_chunks == 0 {
@@ -343,22 +338,7 @@ impl AskWorker {
             channel_context: Vec::new(),
         };
         let raw = self.ports.model.answer(&request).await.map_err(Failure::Model)?;
-        let answer = finish_answer(&raw.text, request.passages.len());
-        if answer.text.is_empty() {
-            return Err(Failure::Model(crate::model::ModelError::new(ModelErrorKind::Malformed, "empty answer")));
-        }
-        let sources: Vec<SourceRef> = answer
-            .cited
-            .iter()
-            .filter_map(|n| request.passages.get(n - 1).map(|p| (n, p)))
-            .map(|(n, p)| SourceRef {
-                number: *n,
-                title: p.title.clone(),
-                heading: p.heading.clone(),
-                source: p.source.clone(),
-            })
-            .collect();
-        Ok((render_answer(&answer.text, &sources), answer.text))
+        answering::compose(&raw, &request.passages).map_err(Failure::Model)
     }
 
     async fn deliver(&self, event: &AskAccepted, parts: &[String]) -> Result<(), WorkError> {
@@ -385,16 +365,8 @@ impl AskWorker {
 
     async fn log_turns(&self, event: &AskAccepted, answer: &str, now: Timestamp) {
         let key = self.conversation(event);
-        let expires = now.plus(self.config.retention);
-        let turns = [
-            Turn { speaker: Speaker::Member, text: event.question.clone(), at: now },
-            Turn { speaker: Speaker::Bot, text: answer.to_owned(), at: now.plus(Duration::from_millis(1)) },
-        ];
-        for turn in &turns {
-            if let Err(error) = self.ports.conversations.append_turn(key, turn, expires).await {
-                warn!(error = &error as &dyn std::error::Error, "could not log the conversation turn");
-            }
-        }
+        let store = self.ports.conversations.as_ref();
+        answering::log_exchange(store, key, &event.question, answer, now, self.config.retention).await;
     }
 
     /// Turns a failure into the member-facing message, refunding the quota where it was reserved.

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{AnswerRequest, ChatModel, DecideRequest, ModelAnswer, ModelError};
+use crate::model::{AnswerRequest, ChatModel, DecideRequest, ModelError};
 
 /// How many passages the extractive answer quotes.
 const QUOTED: usize = 2;
@@ -18,16 +18,13 @@ pub struct ExtractiveModel;
 
 #[async_trait]
 impl ChatModel for ExtractiveModel {
-    async fn answer(&self, request: &AnswerRequest) -> Result<ModelAnswer, ModelError> {
+    async fn answer(&self, request: &AnswerRequest) -> Result<String, ModelError> {
         let Some(best) = request.passages.first() else {
-            return Ok(ModelAnswer {
-                text: "I couldn't find anything about that in the knowledge base. A moderator may be able to help."
-                    .into(),
-                cited: Vec::new(),
-            });
+            return Ok(
+                "I couldn't find anything about that in the knowledge base. A moderator may be able to help.".into()
+            );
         };
         let mut text = String::from("Here is what the knowledge base says:\n");
-        let mut cited = Vec::new();
         for (i, passage) in request.passages.iter().enumerate().take(QUOTED) {
             if i > 0 && passage.score < best.score * RELATIVE_FLOOR {
                 break;
@@ -43,9 +40,8 @@ impl ChatModel for ExtractiveModel {
                 text.push('\n');
             }
             text.push_str(&format!("[{}]\n", i + 1));
-            cited.push(i + 1);
         }
-        Ok(ModelAnswer { text: text.trim_end().to_owned(), cited })
+        Ok(text.trim_end().to_owned())
     }
 
     async fn should_answer(&self, request: &DecideRequest) -> Result<bool, ModelError> {
@@ -76,7 +72,7 @@ mod tests {
             locale: None,
             channel_context: vec![],
         };
-        let answer = ExtractiveModel.answer(&request).await.unwrap();
+        let answer = crate::prompt::finish_answer(&ExtractiveModel.answer(&request).await.unwrap(), 3);
         assert!(answer.text.contains("> Best line.\n> Second line.\n[1]"));
         assert!(answer.text.contains("> Also good."));
         assert!(!answer.text.contains("Weak."));
@@ -93,7 +89,7 @@ mod tests {
             locale: None,
             channel_context: vec![],
         };
-        let answer = ExtractiveModel.answer(&request).await.unwrap();
+        let answer = crate::prompt::finish_answer(&ExtractiveModel.answer(&request).await.unwrap(), 0);
         assert!(answer.text.contains("couldn't find"));
         assert!(answer.cited.is_empty());
     }

@@ -5,6 +5,7 @@
 //!
 //! Requirement numbers (`F7`, `F10` …) refer to the product requirements in `shared/PRODUCT.md`.
 
+mod answering;
 pub mod ask;
 pub mod clock;
 pub mod conversation;

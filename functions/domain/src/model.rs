@@ -50,7 +50,7 @@ pub struct DecideRequest {
     pub channel_context: Vec<ChannelLine>,
 }
 
-/// A model's answer.
+/// A finished answer: the model's text after Steward's checks ([`crate::prompt::finish_answer`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelAnswer {
     /// The text to post (before sources are appended).
@@ -111,11 +111,12 @@ impl ModelError {
 /// A language model that answers questions from passages.
 #[async_trait]
 pub trait ChatModel: Send + Sync + std::fmt::Debug {
-    /// Answers `request`, citing the passages it used.
+    /// Answers `request`, citing the passages it used as `[n]` in the text. Adapters return the
+    /// text as the provider gave it; the services apply Steward's checks once, whatever the model.
     ///
     /// # Errors
     /// Returns a [`ModelError`] when the provider fails or times out.
-    async fn answer(&self, request: &AnswerRequest) -> Result<ModelAnswer, ModelError>;
+    async fn answer(&self, request: &AnswerRequest) -> Result<String, ModelError>;
 
     /// Whether the message deserves an answer: a question or request for help the knowledge
     /// base can serve, not casual chat (smart mode, F6a). When in doubt, stay silent.

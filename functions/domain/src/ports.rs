@@ -2,8 +2,6 @@
 //!
 //! Each has a technology-named adapter per outside system and a fake in [`crate::testing`].
 
-use std::fmt;
-
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
@@ -236,10 +234,4 @@ pub enum SearchError {
 pub trait KnowledgeSearch: Send + Sync {
     /// The best `limit` passages for `query` in the guild's knowledge base (global + its own).
     async fn search(&self, guild: GuildId, query: &str, limit: usize) -> Result<SearchResults, SearchError>;
-}
-
-impl fmt::Debug for dyn KnowledgeSearch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("KnowledgeSearch")
-    }
 }

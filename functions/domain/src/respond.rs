@@ -5,17 +5,17 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
+use crate::answering;
 use crate::ask::{AskConfig, WorkError, load_settings};
 use crate::clock::{Clock, Timestamp};
-use crate::conversation::{self, ChannelLine, ConversationKey, Speaker, Turn};
+use crate::conversation::{self, ChannelLine, ConversationKey};
 use crate::events::ChannelMessage;
 use crate::ids::UserId;
-use crate::message::{MAX_PARTS, OutboundMessage, SourceRef, render_answer};
+use crate::message::{MAX_PARTS, OutboundMessage};
 use crate::model::{AnswerRequest, ChatModel, DecideRequest};
 use crate::ports::{
     ChannelHistory, ClaimStore, ConversationStore, DiscordRest, KnowledgeSearch, SettingsStore, UsageStore,
 };
-use crate::prompt::finish_answer;
 use crate::quota::{Month, Reservation};
 use crate::settings::{GuildSettings, ResponseMode};
 
@@ -211,11 +211,7 @@ impl MessageResponder {
         let key = ConversationKey { guild: message.guild_id, channel: message.channel_id, user: message.author_id };
         let history =
             self.ports.conversations.recent_turns(key, self.config.context_turns, now).await.unwrap_or_default();
-        let mut query = question.to_owned();
-        if let Some(previous) = history.iter().rev().find(|t| t.speaker == Speaker::Member) {
-            query.push('\n');
-            query.push_str(&previous.text);
-        }
+        let query = answering::retrieval_query(question, &history);
         let results = match self.ports.search.search(message.guild_id, &query, self.config.passages).await {
             Ok(results) => results,
             Err(error) => return self.fail(message, addressed, &error).await,
@@ -270,19 +266,13 @@ impl MessageResponder {
                 return self.fail(message, addressed, &error).await;
             }
         };
-        let answer = finish_answer(&raw.text, request.passages.len());
-        let sources: Vec<SourceRef> = answer
-            .cited
-            .iter()
-            .filter_map(|n| request.passages.get(n - 1).map(|p| (*n, p)))
-            .map(|(number, p)| SourceRef {
-                number,
-                title: p.title.clone(),
-                heading: p.heading.clone(),
-                source: p.source.clone(),
-            })
-            .collect();
-        let parts = render_answer(&answer.text, &sources);
+        let (parts, answer) = match answering::compose(&raw, &request.passages) {
+            Ok(composed) => composed,
+            Err(error) => {
+                self.refund(message, month).await;
+                return self.fail(message, addressed, &error).await;
+            }
+        };
         for (i, part) in parts.iter().take(MAX_PARTS).enumerate() {
             let outbound = OutboundMessage {
                 reply_to: (i == 0).then_some(message.message_id),
@@ -295,15 +285,8 @@ impl MessageResponder {
                 return Err(WorkError::Discord(error));
             }
         }
-        let expires = now.plus(self.config.retention);
-        for turn in [
-            Turn { speaker: Speaker::Member, text: question.to_owned(), at: now },
-            Turn { speaker: Speaker::Bot, text: answer.text.clone(), at: now.plus(Duration::from_millis(1)) },
-        ] {
-            if let Err(error) = self.ports.conversations.append_turn(key, &turn, expires).await {
-                warn!(error = &error as &dyn std::error::Error, "could not log the conversation turn");
-            }
-        }
+        let store = self.ports.conversations.as_ref();
+        answering::log_exchange(store, key, question, &answer, now, self.config.retention).await;
         info!(parts = parts.len(), addressed, "answered in channel");
         Ok(RespondOutcome::Answered { parts: parts.len().min(MAX_PARTS) })
     }

@@ -14,7 +14,7 @@ use crate::events::Event;
 use crate::ids::{ApplicationId, ChannelId, DocumentId, GuildId, InteractionToken, MessageId};
 use crate::knowledge::{Chunk, Document, KbScope};
 use crate::message::OutboundMessage;
-use crate::model::{AnswerRequest, ChatModel, DecideRequest, ModelAnswer, ModelError, Passage};
+use crate::model::{AnswerRequest, ChatModel, DecideRequest, ModelError, Passage};
 use crate::ports::{
     BusError, ChannelHistory, ClaimStore, ConversationStore, DiscordError, DiscordRest, EventBus, KnowledgeSearch,
     KnowledgeStore, SearchError, SearchResults, SettingsStore, StoreError, UsageStore,
@@ -318,24 +318,18 @@ impl ScriptedModel {
 
 #[async_trait]
 impl ChatModel for ScriptedModel {
-    async fn answer(&self, request: &AnswerRequest) -> Result<ModelAnswer, ModelError> {
+    async fn answer(&self, request: &AnswerRequest) -> Result<String, ModelError> {
         lock(&self.requests).push(request.clone());
         let next = {
             let mut replies = lock(&self.replies);
             (!replies.is_empty()).then(|| replies.remove(0))
         };
         match next {
-            Some(Ok(text)) => {
-                Ok(ModelAnswer { cited: crate::prompt::parse_citations(&text, request.passages.len()), text })
-            }
+            Some(Ok(text)) => Ok(text),
             Some(Err(kind)) => Err(ModelError::new(kind, "scripted failure")),
-            None => Ok(ModelAnswer {
-                text: request
-                    .passages
-                    .first()
-                    .map_or_else(|| "I don't know.".to_owned(), |p| format!("{} [1]", p.text)),
-                cited: if request.passages.is_empty() { vec![] } else { vec![1] },
-            }),
+            None => {
+                Ok(request.passages.first().map_or_else(|| "I don't know.".to_owned(), |p| format!("{} [1]", p.text)))
+            }
         }
     }
 

@@ -35,13 +35,6 @@ impl Metrics {
         self.dropped[index].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// How many messages were dropped for `reason`.
-    #[must_use]
-    pub fn dropped_count(&self, reason: DropReason) -> u64 {
-        let index = DropReason::ALL.iter().position(|r| *r == reason).unwrap_or(0);
-        self.dropped[index].load(Ordering::Relaxed)
-    }
-
     /// Records how long one hand-off (a batch) took.
     pub fn observe_forward(&self, took: Duration) {
         let seconds = took.as_secs_f64();

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use steward_domain::model::{AnswerRequest, ChatModel, DecideRequest, ModelAnswer, ModelError, ModelErrorKind};
-use steward_domain::prompt::{PromptMessage, answer_messages, decide_messages, finish_answer, parse_decision};
+use steward_domain::model::{AnswerRequest, ChatModel, DecideRequest, ModelError, ModelErrorKind};
+use steward_domain::prompt::{PromptMessage, answer_messages, decide_messages, parse_decision};
 use tokio::time::{Instant, sleep};
 
 /// Settings for [`OpenAiChat`].
@@ -174,9 +174,8 @@ impl OpenAiChat {
 
 #[async_trait]
 impl ChatModel for OpenAiChat {
-    async fn answer(&self, request: &AnswerRequest) -> Result<ModelAnswer, ModelError> {
-        let text = self.complete(&answer_messages(request), 800).await?;
-        Ok(finish_answer(&text, request.passages.len()))
+    async fn answer(&self, request: &AnswerRequest) -> Result<String, ModelError> {
+        self.complete(&answer_messages(request), 800).await
     }
 
     async fn should_answer(&self, request: &DecideRequest) -> Result<bool, ModelError> {
@@ -267,7 +266,7 @@ mod tests {
     async fn sends_the_prompt_with_the_key_and_reads_the_answer() {
         let (base, calls, bodies) = serve(vec![]).await;
         let answer = OpenAiChat::new(config(base)).unwrap().answer(&request()).await.unwrap();
-        assert_eq!(answer.text, "Pay monthly [1].");
+        assert_eq!(answer, "Pay monthly [1].");
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         let seen = bodies.lock().unwrap()[0].clone();
         assert_eq!(seen["auth"], "Bearer sk-test");
@@ -279,7 +278,7 @@ mod tests {
     async fn retries_429_and_5xx_then_succeeds() {
         let (base, calls, _) = serve(vec![429, 503]).await;
         let answer = OpenAiChat::new(config(base)).unwrap().answer(&request()).await.unwrap();
-        assert_eq!(answer.text, "Pay monthly [1].");
+        assert_eq!(answer, "Pay monthly [1].");
         assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 
