@@ -278,8 +278,8 @@ impl AskWorker {
     pub async fn answer(&self, event: &AskAccepted) -> Result<AskOutcome, WorkError> {
         let now = self.ports.clock.now();
         let key = format!("ask:{}", event.interaction_id);
-        let fresh =
-            self.ports.claims.claim(&key, now, now.plus(self.config.claim_ttl)).await.map_err(WorkError::Claim)?;
+        let fresh = self.ports.claims.claim(&key, now, now.plus(self.config.claim_ttl)).await.map_err(WorkError::Claim)?
+            == crate::ports::Claim::Acquired;
         if !fresh {
             info!("duplicate delivery ignored");
             return Ok(AskOutcome::Duplicate);

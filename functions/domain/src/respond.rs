@@ -125,7 +125,9 @@ impl MessageResponder {
     pub async fn handle(&self, message: &ChannelMessage) -> Result<RespondOutcome, WorkError> {
         let now = self.ports.clock.now();
         let key = format!("msg:{}", message.message_id);
-        if !self.ports.claims.claim(&key, now, now.plus(self.config.claim_ttl)).await.map_err(WorkError::Claim)? {
+        if self.ports.claims.claim(&key, now, now.plus(self.config.claim_ttl)).await.map_err(WorkError::Claim)?
+            != crate::ports::Claim::Acquired
+        {
             return Ok(RespondOutcome::Duplicate);
         }
         let settings = match load_settings(self.ports.settings.as_ref(), message.guild_id).await {
@@ -232,7 +234,7 @@ impl MessageResponder {
         if settings.cooldown_seconds > 0 {
             let cooldown = format!("cooldown:{}:{}", message.guild_id, message.author_id);
             let until = now.plus(Duration::from_secs(u64::from(settings.cooldown_seconds)));
-            if !self.ports.claims.claim(&cooldown, now, until).await.unwrap_or(true) {
+            if matches!(self.ports.claims.claim(&cooldown, now, until).await, Ok(crate::ports::Claim::Held { .. })) {
                 info!("member in cooldown");
                 return Ok(RespondOutcome::Skipped(SkipReason::Cooldown));
             }

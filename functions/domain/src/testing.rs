@@ -16,7 +16,7 @@ use crate::knowledge::{Chunk, Document, KbScope};
 use crate::message::OutboundMessage;
 use crate::model::{AnswerRequest, ChatModel, DecideRequest, ModelError, Passage};
 use crate::ports::{
-    BusError, ChannelHistory, ClaimStore, ConversationStore, DiscordError, DiscordRest, EventBus, KnowledgeSearch,
+    BusError, ChannelHistory, Claim, ClaimStore, ConversationStore, DiscordError, DiscordRest, EventBus, KnowledgeSearch,
     KnowledgeStore, SearchError, SearchResults, SettingsStore, StoreError, UsageStore,
 };
 use crate::quota::{Month, Reservation};
@@ -65,7 +65,7 @@ struct Tables {
     turns: HashMap<ConversationKey, Vec<(Turn, Timestamp)>>,
     lines: HashMap<(GuildId, ChannelId), Vec<(ChannelLine, Timestamp)>>,
     usage: HashMap<(GuildId, Month), u64>,
-    claims: HashMap<String, Timestamp>,
+    claims: HashMap<String, (Timestamp, bool)>,
 }
 
 /// Every store port in memory.
@@ -198,15 +198,21 @@ impl UsageStore for MemoryStore {
 
 #[async_trait]
 impl ClaimStore for MemoryStore {
-    async fn claim(&self, key: &str, now: Timestamp, expires_at: Timestamp) -> Result<bool, StoreError> {
+    async fn claim(&self, key: &str, now: Timestamp, lease_until: Timestamp) -> Result<Claim, StoreError> {
         let mut tables = lock(&self.0);
         match tables.claims.get(key) {
-            Some(until) if *until > now => Ok(false),
+            Some((until, true)) if *until > now => Ok(Claim::Done),
+            Some((until, false)) if *until > now => Ok(Claim::Held { until: *until }),
             _ => {
-                tables.claims.insert(key.to_owned(), expires_at);
-                Ok(true)
+                tables.claims.insert(key.to_owned(), (lease_until, false));
+                Ok(Claim::Acquired)
             }
         }
+    }
+
+    async fn complete(&self, key: &str, keep_until: Timestamp) -> Result<(), StoreError> {
+        lock(&self.0).claims.insert(key.to_owned(), (keep_until, true));
+        Ok(())
     }
 }
 
@@ -243,6 +249,8 @@ pub enum DiscordCall {
     Message(ChannelId, OutboundMessage),
     /// `trigger_typing`.
     Typing(ChannelId),
+    /// `react`: the message and the emoji.
+    React(MessageId, String),
 }
 
 /// A Discord that records calls.
@@ -283,6 +291,11 @@ impl DiscordRest for RecordingDiscord {
         let mut calls = lock(&self.0);
         calls.push(DiscordCall::Message(channel, message.clone()));
         Ok(MessageId::new(1_000 + calls.len() as u64).unwrap_or_else(|_| unreachable!("non-zero")))
+    }
+
+    async fn react(&self, _: ChannelId, message: MessageId, emoji: &str) -> Result<(), DiscordError> {
+        lock(&self.0).push(DiscordCall::React(message, emoji.to_owned()));
+        Ok(())
     }
 
     async fn trigger_typing(&self, channel: ChannelId) -> Result<(), DiscordError> {

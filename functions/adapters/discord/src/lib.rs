@@ -16,6 +16,7 @@ use steward_domain::message::OutboundMessage;
 use steward_domain::ports::{DiscordError, DiscordErrorKind, DiscordRest};
 use twilight_http::Client;
 use twilight_http::error::ErrorType;
+use twilight_http::request::channel::reaction::RequestReactionType;
 use twilight_model::channel::message::{AllowedMentions, MessageFlags};
 use twilight_model::id::Id;
 
@@ -242,6 +243,15 @@ impl DiscordRest for TwilightRest {
             operation: "read created message",
             source: Some(Box::new(e)),
         })
+    }
+
+    async fn react(&self, channel: ChannelId, message: MessageId, emoji: &str) -> Result<(), DiscordError> {
+        let emoji = RequestReactionType::Unicode { name: emoji };
+        self.with_retries("add reaction", || {
+            self.client.create_reaction(Id::new(channel.get()), Id::new(message.get()), &emoji).into_future()
+        })
+        .await
+        .map(drop)
     }
 
     async fn trigger_typing(&self, channel: ChannelId) -> Result<(), DiscordError> {

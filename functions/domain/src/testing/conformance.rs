@@ -11,7 +11,7 @@ use crate::clock::Timestamp;
 use crate::conversation::{ChannelLine, ConversationKey, Speaker, Turn};
 use crate::ids::{ChannelId, DocumentId, GuildId, UserId};
 use crate::knowledge::{KbScope, NewDocument};
-use crate::ports::{ChannelHistory, ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, UsageStore};
+use crate::ports::{ChannelHistory, Claim, ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, UsageStore};
 use crate::quota::{Month, Plan, Reservation};
 use crate::settings::{GuildSettings, ResponseMode};
 
@@ -159,12 +159,13 @@ pub async fn usage_is_atomic_under_concurrency(store: &dyn UsageStore) {
 pub async fn claims_are_exclusive_until_expiry(store: &dyn ClaimStore) {
     let now = Timestamp::from_secs(5_000);
     let until = now.plus(Duration::from_secs(60));
-    assert!(store.claim("ask:1", now, until).await.unwrap());
-    assert!(!store.claim("ask:1", now, until).await.unwrap(), "second claim fails");
-    assert!(store.claim("ask:2", now, until).await.unwrap(), "other keys are independent");
+    assert_eq!(store.claim("ask:1", now, until).await.unwrap(), Claim::Acquired);
+    assert_eq!(store.claim("ask:1", now, until).await.unwrap(), Claim::Held { until }, "second claim fails");
+    assert_eq!(store.claim("ask:2", now, until).await.unwrap(), Claim::Acquired, "other keys are independent");
     let later = now.plus(Duration::from_secs(61));
-    assert!(
+    assert_eq!(
         store.claim("ask:1", later, later.plus(Duration::from_secs(60))).await.unwrap(),
+        Claim::Acquired,
         "expired claims can be taken again"
     );
 }
@@ -174,7 +175,7 @@ pub async fn claims_are_atomic_under_concurrency(store: &dyn ClaimStore) {
     let now = Timestamp::from_secs(9_000);
     let until = now.plus(Duration::from_secs(60));
     let results = futures::future::join_all((0..20).map(|_| store.claim("ask:race", now, until))).await;
-    let won = results.iter().filter(|r| matches!(r, Ok(true))).count();
+    let won = results.iter().filter(|r| matches!(r, Ok(Claim::Acquired))).count();
     assert_eq!(won, 1, "{results:?}");
 }
 

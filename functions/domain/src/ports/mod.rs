@@ -1,0 +1,84 @@
+//! Ports: the small traits through which services reach storage, Discord, the bus and search.
+//!
+//! One file per port. Each has a technology-named adapter per outside system and a fake in
+//! `crate::testing`. Ports stay capability-sized: a Lambda links, and its IAM policy allows,
+//! only what its ports need. [`Ports`] bundles the worker's ports so every service is built from
+//! one value.
+
+mod bus;
+mod channel_history;
+mod claims;
+mod conversations;
+mod discord;
+mod error;
+mod knowledge;
+mod search;
+mod settings;
+mod usage;
+
+use std::sync::Arc;
+
+pub use self::bus::{BusError, EventBus};
+pub use self::channel_history::ChannelHistory;
+pub use self::claims::{Claim, ClaimStore};
+pub use self::conversations::ConversationStore;
+pub use self::discord::{DiscordError, DiscordErrorKind, DiscordRest};
+pub use self::error::{BoxError, StoreError, StoreErrorKind};
+pub use self::knowledge::KnowledgeStore;
+pub use self::search::{KnowledgeSearch, SearchError, SearchResults};
+pub use self::settings::SettingsStore;
+pub use self::usage::UsageStore;
+pub use crate::clock::Clock;
+pub use crate::model::ChatModel;
+
+/// Every port the worker's services use, built once by an entry point.
+#[derive(Clone)]
+pub struct Ports {
+    /// Guild settings.
+    pub settings: Arc<dyn SettingsStore>,
+    /// Quota counters.
+    pub usage: Arc<dyn UsageStore>,
+    /// Per-member conversation turns.
+    pub conversations: Arc<dyn ConversationStore>,
+    /// Per-channel recent conversation.
+    pub history: Arc<dyn ChannelHistory>,
+    /// Idempotency leases and cooldowns.
+    pub claims: Arc<dyn ClaimStore>,
+    /// Knowledge-base search.
+    pub search: Arc<dyn KnowledgeSearch>,
+    /// The language model.
+    pub model: Arc<dyn ChatModel>,
+    /// Discord.
+    pub discord: Arc<dyn DiscordRest>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A store that serves every store port the worker needs (the SQLite and DynamoDB adapters do).
+pub trait WorkerStore: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + 'static {}
+
+impl<T> WorkerStore for T where T: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + 'static {}
+
+impl Ports {
+    /// The bundle with every store port served by `store`.
+    #[must_use]
+    pub fn with_store<S: WorkerStore>(
+        store: &Arc<S>,
+        search: Arc<dyn KnowledgeSearch>,
+        model: Arc<dyn ChatModel>,
+        discord: Arc<dyn DiscordRest>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            settings: store.clone(),
+            usage: store.clone(),
+            conversations: store.clone(),
+            history: store.clone(),
+            claims: store.clone(),
+            search,
+            model,
+            discord,
+            clock,
+        }
+    }
+}
