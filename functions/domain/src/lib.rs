@@ -1,11 +1,12 @@
 //! Steward's domain: the types, ports and services that every entry point shares.
 //!
 //! Nothing in this crate knows about AWS, Discord's wire format, HTTP or Lambda. Entry points
-//! build adapters for the [`ports`] and hand them to the services ([`ask`], [`worker`]).
+//! build adapters for the [`ports`] and hand them to the services: one folder per feature
+//! ([`ask`], [`respond`], [`worker`]), sharing only [`answer`], the answering pipeline.
 //!
 //! Requirement numbers (`F7`, `F10` …) refer to the product requirements in `shared/PRODUCT.md`.
 
-mod answering;
+pub mod answer;
 pub mod ask;
 pub mod clock;
 pub mod conversation;
@@ -24,4 +25,5 @@ pub mod settings;
 pub mod smart;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod texts;
 pub mod worker;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::ids::{ChannelId, GuildId};
-use crate::settings::{GuildSettings, ResponseMode};
+use crate::settings::{GuildSettings, Silence};
 
 /// What the daemon knows about a message before forwarding it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,28 +103,29 @@ pub fn relay(settings: &GuildSettings, message: &Incoming) -> Result<(), DropRea
     if message.guild.is_none() {
         return Err(DropReason::DirectMessage);
     }
-    if !settings.enabled {
-        return Err(DropReason::Disabled);
-    }
     // Moderation reads every message everywhere, whatever the response mode (F14).
-    if settings.moderation.enabled {
+    if settings.enabled && settings.moderation.enabled {
         return Ok(());
     }
-    if !settings.channel_allowed(message.channel) {
-        return Err(DropReason::ChannelNotAllowed);
-    }
-    match settings.response_mode {
-        ResponseMode::AllMessages => Ok(()),
-        ResponseMode::Mention if message.mentions_bot || message.replies_to_bot => Ok(()),
-        ResponseMode::Mention => Err(DropReason::NotAddressed),
-        ResponseMode::AskOnly => Err(DropReason::AskOnly),
+    let addressed = message.mentions_bot || message.replies_to_bot;
+    settings.answers_in(message.channel, addressed).map_err(DropReason::from)
+}
+
+impl From<Silence> for DropReason {
+    fn from(silence: Silence) -> Self {
+        match silence {
+            Silence::Disabled => Self::Disabled,
+            Silence::ChannelNotAllowed => Self::ChannelNotAllowed,
+            Silence::AskOnly => Self::AskOnly,
+            Silence::NotAddressed => Self::NotAddressed,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::ModerationSettings;
+    use crate::settings::{ModerationSettings, ResponseMode};
 
     fn message() -> Incoming {
         Incoming {

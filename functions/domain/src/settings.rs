@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::ChannelId;
+use crate::ids::{ChannelId, GuildId};
+use crate::ports::{SettingsStore, StoreError};
 use crate::quota::Plan;
 
 /// The most channels an allow-list may name.
@@ -105,6 +106,49 @@ impl Default for GuildSettings {
             proactive: ProactiveSettings::default(),
             plan: Plan::default(),
             cooldown_seconds: DEFAULT_COOLDOWN_SECONDS,
+        }
+    }
+}
+
+/// Why the settings alone keep Steward from answering a message in a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Silence {
+    /// Steward is off in the guild.
+    Disabled,
+    /// The channel is not on the allow-list.
+    ChannelNotAllowed,
+    /// `/ask`-only mode: nothing is answered in the channel.
+    AskOnly,
+    /// Mention mode and the message neither mentions nor replies to the bot.
+    NotAddressed,
+}
+
+impl GuildSettings {
+    /// Loads a guild's settings, or the defaults for a guild never configured (F1: ready at once).
+    ///
+    /// # Errors
+    /// Returns the store's error.
+    pub async fn load(store: &dyn SettingsStore, guild: GuildId) -> Result<Self, StoreError> {
+        Ok(store.get_settings(guild).await?.unwrap_or_default())
+    }
+
+    /// Whether these settings let Steward answer a message in `channel`; `addressed` means the
+    /// message mentions the bot or replies to it. The one place the answering gate is decided:
+    /// the gateway's relay filter and the channel responder both ask it.
+    ///
+    /// # Errors
+    /// Returns why Steward stays silent.
+    pub fn answers_in(&self, channel: ChannelId, addressed: bool) -> Result<(), Silence> {
+        if !self.enabled {
+            return Err(Silence::Disabled);
+        }
+        if !self.channel_allowed(channel) {
+            return Err(Silence::ChannelNotAllowed);
+        }
+        match self.response_mode {
+            ResponseMode::AskOnly => Err(Silence::AskOnly),
+            ResponseMode::Mention if !addressed => Err(Silence::NotAddressed),
+            ResponseMode::Mention | ResponseMode::AllMessages => Ok(()),
         }
     }
 }

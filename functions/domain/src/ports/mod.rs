@@ -57,7 +57,8 @@ pub struct Ports {
 /// A store that serves every store port the worker needs (the SQLite and DynamoDB adapters do).
 pub trait WorkerStore: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + 'static {}
 
-impl<T> WorkerStore for T where T: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + 'static {}
+impl<T> WorkerStore for T where T: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + 'static
+{}
 
 impl Ports {
     /// The bundle with every store port served by `store`.

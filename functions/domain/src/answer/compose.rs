@@ -1,5 +1,5 @@
-//! What `/ask` and channel answers share: the retrieval query, turning model text into
-//! messages with sources, and logging the exchange for follow-ups.
+//! Turning a question into a retrieval query, a model's text into messages with sources, and
+//! an exchange into turns for follow-ups.
 
 use std::time::Duration;
 
@@ -23,12 +23,21 @@ pub(crate) fn retrieval_query(question: &str, history: &[Turn]) -> String {
     query
 }
 
+/// An answer ready to post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Composed {
+    /// Discord-sized messages, sources under the last.
+    pub(crate) parts: Vec<String>,
+    /// The answer text to log (without sources).
+    pub(crate) text: String,
+}
+
 /// A model's text made postable: Steward's checks (instruction leaks, citations), the cited
-/// sources, split into Discord-sized parts. Returns the parts and the answer text to log.
+/// sources, split into Discord-sized parts.
 ///
 /// # Errors
 /// Returns a [`ModelErrorKind::Malformed`] error for an empty answer.
-pub(crate) fn compose(text: &str, passages: &[Passage]) -> Result<(Vec<String>, String), ModelError> {
+pub(crate) fn compose(text: &str, passages: &[Passage]) -> Result<Composed, ModelError> {
     let answer = finish_answer(text, passages.len());
     if answer.text.is_empty() {
         return Err(ModelError::new(ModelErrorKind::Malformed, "empty answer"));
@@ -44,7 +53,7 @@ pub(crate) fn compose(text: &str, passages: &[Passage]) -> Result<(Vec<String>, 
             source: p.source.clone(),
         })
         .collect();
-    Ok((render_answer(&answer.text, &sources), answer.text))
+    Ok(Composed { parts: render_answer(&answer.text, &sources), text: answer.text })
 }
 
 /// Logs the member's question and the answer, kept until `now + retention`. Failures are logged,
@@ -89,9 +98,9 @@ mod tests {
 
     #[test]
     fn composed_answers_list_only_cited_sources_and_refuse_empty_text() {
-        let (parts, text) = compose("See [2].", &[passage("A"), passage("B")]).unwrap();
-        assert_eq!(text, "See [2].");
-        assert_eq!(parts, ["See [2].\n\n-# Sources: [2] B"]);
+        let composed = compose("See [2].", &[passage("A"), passage("B")]).unwrap();
+        assert_eq!(composed.text, "See [2].");
+        assert_eq!(composed.parts, ["See [2].\n\n-# Sources: [2] B"]);
         assert_eq!(compose("  ", &[]).unwrap_err().kind, ModelErrorKind::Malformed);
     }
 }

@@ -1,0 +1,85 @@
+//! Why an answer did not reach a member, what the member is told, and the worker's error.
+
+use tracing::warn;
+
+use crate::model::{ModelError, ModelErrorKind};
+use crate::ports::{DiscordError, SearchError, StoreError};
+use crate::texts;
+
+/// Why an answer attempt failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Storage failed.
+    Store(StoreError),
+    /// Search failed.
+    Search(SearchError),
+    /// The guild has no knowledge base to answer from.
+    EmptyKnowledgeBase,
+    /// The model failed or its answer was unusable.
+    Model(ModelError),
+    /// Discord refused the answer after `delivered` of its parts were posted.
+    Delivery {
+        /// How many parts reached the member before the failure.
+        delivered: usize,
+        /// Discord's error.
+        error: DiscordError,
+    },
+}
+
+impl Failure {
+    /// Whether some of the answer reached the member anyway (then its message is charged).
+    pub(crate) const fn reached_member(&self) -> bool {
+        matches!(self, Self::Delivery { delivered, .. } if *delivered > 0)
+    }
+
+    /// What the member is told.
+    pub(crate) const fn member_text(&self) -> &'static str {
+        match self {
+            Self::Store(_) | Self::Search(_) => texts::LOOKUP_FAILED,
+            Self::EmptyKnowledgeBase => texts::EMPTY_KNOWLEDGE_BASE,
+            Self::Model(error) => match error.kind {
+                ModelErrorKind::Timeout | ModelErrorKind::Unavailable | ModelErrorKind::RateLimited => {
+                    texts::MODEL_BUSY
+                }
+                ModelErrorKind::Rejected | ModelErrorKind::Malformed => texts::MODEL_MISCONFIGURED,
+            },
+            Self::Delivery { .. } => texts::CHANNEL_ANSWER_FAILED,
+        }
+    }
+
+    /// Logs the failure with its cause chain; returns a short reason for outcomes.
+    pub(crate) fn log(&self, model: &str) -> String {
+        let error: &(dyn std::error::Error + 'static) = match self {
+            Self::Store(error) => error,
+            Self::Search(error) => error,
+            Self::Model(error) => error,
+            Self::Delivery { error, .. } => error,
+            Self::EmptyKnowledgeBase => return "empty knowledge base".into(),
+        };
+        warn!(error, model, "answer failed");
+        error.to_string()
+    }
+}
+
+/// A failure that left a member without an answer; [`WorkError::is_retryable`] says whether
+/// redelivering the event may help.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    /// The event's lease could not be taken; nothing was done.
+    #[error("could not claim the event")]
+    Claim(#[source] StoreError),
+    /// Even the failure message could not be posted.
+    #[error("could not reach the member")]
+    Discord(#[source] DiscordError),
+}
+
+impl WorkError {
+    /// Whether redelivering the event may succeed.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Claim(error) => error.is_retryable(),
+            Self::Discord(_) => false,
+        }
+    }
+}

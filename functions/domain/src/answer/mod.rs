@@ -1,0 +1,148 @@
+//! The one answering pipeline `/ask` and channel answers share: a lease on the event, the quota
+//! reservation and its one refund policy, retrieval, composing the model's answer, and logging.
+
+mod compose;
+mod failure;
+mod lease;
+mod reservation;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::{Clock, Timestamp};
+use crate::conversation::{self, ConversationKey, Turn};
+use crate::ids::GuildId;
+use crate::model::{AnswerRequest, ChatModel};
+use crate::ports::{
+    ClaimStore, ConversationStore, KnowledgeSearch, Ports, SearchError, SearchResults, SettingsStore, StoreError,
+    UsageStore,
+};
+use crate::quota::{Month, Reservation};
+use crate::settings::GuildSettings;
+
+pub(crate) use self::compose::Composed;
+pub(crate) use self::failure::Failure;
+pub use self::failure::WorkError;
+pub(crate) use self::lease::Lease;
+pub(crate) use self::reservation::{Held, Refusal};
+
+/// Tunables of answering, shared by `/ask` and channel answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerConfig {
+    /// How long conversation turns are kept for follow-ups.
+    pub retention: Duration,
+    /// How many earlier turns the model sees.
+    pub context_turns: usize,
+    /// How many passages are retrieved.
+    pub passages: usize,
+    /// How long a worker holds an event before a redelivery may take it over: longer than any
+    /// answer takes (the worker Lambda's timeout is 60 s), so only a dead worker is overtaken.
+    pub lease: Duration,
+    /// How long a finished event is remembered, so redeliveries are recognised (longer than any
+    /// redelivery: EventBridge retries for up to 24 hours).
+    pub remember: Duration,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        Self {
+            retention: conversation::DEFAULT_RETENTION,
+            context_turns: conversation::CONTEXT_TURNS,
+            passages: 4,
+            lease: Duration::from_secs(90),
+            remember: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+/// The shared steps of answering, holding the ports they use.
+#[derive(Clone)]
+pub(crate) struct Answerer {
+    settings: Arc<dyn SettingsStore>,
+    usage: Arc<dyn UsageStore>,
+    conversations: Arc<dyn ConversationStore>,
+    claims: Arc<dyn ClaimStore>,
+    search: Arc<dyn KnowledgeSearch>,
+    model: Arc<dyn ChatModel>,
+    clock: Arc<dyn Clock>,
+    config: AnswerConfig,
+}
+
+impl Answerer {
+    pub(crate) fn new(ports: &Ports, config: AnswerConfig) -> Self {
+        Self {
+            settings: ports.settings.clone(),
+            usage: ports.usage.clone(),
+            conversations: ports.conversations.clone(),
+            claims: ports.claims.clone(),
+            search: ports.search.clone(),
+            model: ports.model.clone(),
+            clock: ports.clock.clone(),
+            config,
+        }
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub(crate) const fn config(&self) -> &AnswerConfig {
+        &self.config
+    }
+
+    pub(crate) fn model(&self) -> &dyn ChatModel {
+        self.model.as_ref()
+    }
+
+    /// Takes the lease on an event, or `None` when another delivery holds it or finished it.
+    pub(crate) async fn lease(&self, key: String) -> Result<Option<Lease>, WorkError> {
+        Lease::take(Arc::clone(&self.claims), Arc::clone(&self.clock), key, &self.config).await
+    }
+
+    /// The guild's settings (defaults for a guild never configured).
+    pub(crate) async fn settings(&self, guild: GuildId) -> Result<GuildSettings, StoreError> {
+        GuildSettings::load(self.settings.as_ref(), guild).await
+    }
+
+    /// Reserves one message of the guild's monthly quota.
+    pub(crate) async fn reserve(
+        &self,
+        guild: GuildId,
+        settings: &GuildSettings,
+        now: Timestamp,
+    ) -> Result<Held, Refusal> {
+        let month = Month::containing(now);
+        let limit = settings.plan.monthly_limit();
+        match self.usage.reserve(guild, month, limit).await.map_err(Refusal::Store)? {
+            Reservation::Granted { .. } => Ok(Held::new(Arc::clone(&self.usage), guild, month)),
+            Reservation::Exhausted => Err(Refusal::Exhausted { limit, month }),
+        }
+    }
+
+    /// The member's earlier turns, oldest first.
+    pub(crate) async fn history(&self, key: ConversationKey, now: Timestamp) -> Result<Vec<Turn>, StoreError> {
+        self.conversations.recent_turns(key, self.config.context_turns, now).await
+    }
+
+    /// The passages for a question, retrieved with the member's previous question too.
+    pub(crate) async fn retrieve(
+        &self,
+        guild: GuildId,
+        question: &str,
+        history: &[Turn],
+    ) -> Result<SearchResults, SearchError> {
+        let query = compose::retrieval_query(question, history);
+        self.search.search(guild, &query, self.config.passages).await
+    }
+
+    /// Asks the model and makes its text postable (Steward's checks, sources, Discord-sized parts).
+    pub(crate) async fn compose(&self, request: &AnswerRequest) -> Result<Composed, Failure> {
+        let raw = self.model.answer(request).await.map_err(Failure::Model)?;
+        compose::compose(&raw, &request.passages).map_err(Failure::Model)
+    }
+
+    /// Logs the exchange for follow-ups; failures are logged, not returned.
+    pub(crate) async fn log(&self, key: ConversationKey, question: &str, answer: &str, now: Timestamp) {
+        compose::log_exchange(self.conversations.as_ref(), key, question, answer, now, self.config.retention).await;
+    }
+}

@@ -1,0 +1,40 @@
+//! Every store port in memory, one file per port; the reference the conformance suite checks
+//! the real adapters against.
+
+mod channel_history;
+mod claims;
+mod conversations;
+mod knowledge;
+mod settings;
+mod usage;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::clock::Timestamp;
+use crate::conversation::{ChannelLine, ConversationKey, Turn};
+use crate::ids::{ChannelId, DocumentId, GuildId};
+use crate::knowledge::{Chunk, Document, KbScope};
+use crate::quota::Month;
+use crate::settings::GuildSettings;
+
+#[derive(Debug, Default)]
+struct Tables {
+    settings: HashMap<GuildId, GuildSettings>,
+    documents: BTreeMap<(KbScope, DocumentId), (Document, Vec<Chunk>)>,
+    versions: HashMap<KbScope, u64>,
+    turns: HashMap<ConversationKey, Vec<(Turn, Timestamp)>>,
+    lines: HashMap<(GuildId, ChannelId), Vec<(ChannelLine, Timestamp)>>,
+    usage: HashMap<(GuildId, Month), u64>,
+    claims: HashMap<String, (Timestamp, bool)>,
+}
+
+/// Every store port in memory.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore(Arc<Mutex<Tables>>);
+
+impl MemoryStore {
+    fn tables(&self) -> MutexGuard<'_, Tables> {
+        super::lock(&self.0)
+    }
+}

@@ -1,0 +1,45 @@
+//! A word-overlap search, enough to test services without an index.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::ids::GuildId;
+use crate::knowledge::KbScope;
+use crate::model::Passage;
+use crate::ports::{KnowledgeSearch, KnowledgeStore, SearchError, SearchResults};
+
+/// A word-overlap search over a [`KnowledgeStore`]; enough to test services without an index.
+#[derive(Clone)]
+pub struct NaiveSearch(pub Arc<dyn KnowledgeStore>);
+
+#[async_trait]
+impl KnowledgeSearch for NaiveSearch {
+    async fn search(&self, guild: GuildId, query: &str, limit: usize) -> Result<SearchResults, SearchError> {
+        let words: Vec<String> =
+            query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect();
+        let mut scored = Vec::new();
+        let mut corpus = 0;
+        for scope in KbScope::for_guild(guild) {
+            for chunk in self.0.chunks(scope).await? {
+                corpus += 1;
+                let text = chunk.text.to_lowercase();
+                let score = words.iter().filter(|w| text.contains(w.as_str())).count();
+                if score > 0 {
+                    #[allow(clippy::cast_precision_loss)]
+                    let score = score as f32;
+                    scored.push(Passage {
+                        title: chunk.title,
+                        heading: chunk.heading,
+                        source: None,
+                        text: chunk.text,
+                        score,
+                    });
+                }
+            }
+        }
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+        scored.truncate(limit);
+        Ok(SearchResults { passages: scored, corpus_chunks: corpus })
+    }
+}
