@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use steward_discord::{RestConfig, TwilightRest};
-use steward_domain::ask::{AskConfig, AskIntake, AskOutcome, AskPorts, AskWorker};
-use steward_domain::clock::{SystemClock, Timestamp};
+use steward_domain::answer::AnswerConfig;
+use steward_domain::ask::{AskIntake, AskOutcome};
+use steward_domain::clock::{Clock, SystemClock, Timestamp};
 use steward_domain::ids::{ApplicationId, DocumentId};
 use steward_domain::knowledge::{KbScope, NewDocument};
-use steward_domain::ports::{KnowledgeStore, UsageStore};
+use steward_domain::ports::{KnowledgeStore, Ports, UsageStore};
 use steward_domain::quota::Month;
 use steward_domain::worker::{Handled, Worker};
 use steward_dynamodb::{DynamoStore, create_table};
@@ -132,19 +133,7 @@ async fn ask_flows_through_dynamodb_eventbridge_and_the_worker_handler() {
     assert_eq!(delivered[0]["detail"]["question"], "How long do refunds take?");
 
     // WHEN the worker Lambda's handler receives that event
-    let mut openai = OpenAiConfig::new(llm.base.clone(), "fake-model");
-    openai.timeout = Duration::from_secs(5);
-    let ports = AskPorts {
-        settings: store.clone(),
-        usage: store.clone(),
-        conversations: store.clone(),
-        claims: store.clone(),
-        search: Arc::new(TantivySearch::new(store.clone())),
-        model: Arc::new(OpenAiChat::new(openai).unwrap()),
-        discord: Arc::new(TwilightRest::new(&RestConfig::new(discord.base.clone())).unwrap()),
-        clock,
-    };
-    let worker = Worker::new(AskWorker::new(ports, AskConfig::default()));
+    let worker = worker(&store, &llm.base, &discord.base, clock);
     let handled = steward_worker::handle(&worker, delivered[0].clone()).await.unwrap();
 
     // THEN the member's "thinking…" is replaced by the grounded answer, and one message is counted
@@ -190,7 +179,7 @@ async fn a_mention_flows_from_the_gateway_daemon_through_eventbridge_to_the_work
     use steward_daemon::gateway::metrics::Metrics;
     use steward_daemon::gateway::settings_cache::SettingsCache;
     use steward_daemon::gateway::{self, Gateway, GatewayOptions};
-    use steward_domain::respond::{RespondOutcome, RespondPorts};
+    use steward_domain::respond::RespondOutcome;
     use steward_tests::{FakeGateway, MessageSpec, message_create};
 
     require_emulator();
@@ -276,28 +265,7 @@ async fn a_mention_flows_from_the_gateway_daemon_through_eventbridge_to_the_work
     assert_eq!(delivered[0]["detail"]["message_id"], "4242");
 
     // AND the worker Lambda's handler answers it in the channel
-    let mut openai = OpenAiConfig::new(FakeLlm::start().await.base, "fake-model");
-    openai.timeout = Duration::from_secs(5);
-    let model: Arc<dyn steward_domain::model::ChatModel> = Arc::new(OpenAiChat::new(openai).unwrap());
-    let rest = Arc::new(
-        TwilightRest::new(&RestConfig {
-            bot_token: Some("fake-bot-token".to_owned().into()),
-            ..RestConfig::new(discord.base.clone())
-        })
-        .unwrap(),
-    );
-    let ports = RespondPorts {
-        settings: store.clone(),
-        usage: store.clone(),
-        conversations: store.clone(),
-        history: store.clone(),
-        claims: store.clone(),
-        search: Arc::new(TantivySearch::new(store.clone())),
-        model,
-        discord: rest,
-        clock: Arc::new(SystemClock),
-    };
-    let worker = Worker::from_ports(ports, AskConfig::default());
+    let worker = worker(&store, &FakeLlm::start().await.base, &discord.base, Arc::new(SystemClock));
     let handled = steward_worker::handle(&worker, delivered[0].clone()).await.unwrap();
     assert_eq!(handled, Some(Handled::Message(RespondOutcome::Answered { parts: 1 })));
     let posts = discord.requests_to("/channels/1210000000000000000/messages");
@@ -307,4 +275,14 @@ async fn a_mention_flows_from_the_gateway_daemon_through_eventbridge_to_the_work
 
     let _ = stop.send(true);
     assert_eq!(daemon.await.unwrap().unwrap(), gateway::Exit::Shutdown);
+}
+
+/// The worker Lambda's composition over DynamoDB, the fake LLM and the fake Discord.
+fn worker(store: &Arc<DynamoStore>, llm_base: &str, discord_base: &str, clock: Arc<dyn Clock>) -> Worker {
+    let mut openai = OpenAiConfig::new(llm_base.to_owned(), "fake-model");
+    openai.timeout = Duration::from_secs(5);
+    let rest = TwilightRest::new(&RestConfig::bot(discord_base, Some("fake-bot-token".to_owned().into()))).unwrap();
+    let search = Arc::new(TantivySearch::new(store.clone()));
+    let ports = Ports::with_store(store, search, Arc::new(OpenAiChat::new(openai).unwrap()), Arc::new(rest), clock);
+    Worker::new(&ports, AnswerConfig::default())
 }

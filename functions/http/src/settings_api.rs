@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
-use steward_domain::ask::load_settings;
+
 use steward_domain::clock::Clock;
 use steward_domain::ids::{DocumentId, GuildId};
 use steward_domain::knowledge::{Document, KbScope, NewDocument};
@@ -90,7 +90,7 @@ async fn get_settings(
     Path(raw): Path<String>,
 ) -> Result<Json<GuildSettings>, ApiError> {
     let guild = guild(&raw)?;
-    Ok(Json(load_settings(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?))
+    Ok(Json(GuildSettings::load(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?))
 }
 
 async fn patch_settings(
@@ -100,7 +100,7 @@ async fn patch_settings(
 ) -> Result<Json<GuildSettings>, ApiError> {
     let guild = guild(&raw)?;
     let patch = json_body(body)?;
-    let current = load_settings(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?;
+    let current = GuildSettings::load(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?;
     let updated = current.patched(&patch).map_err(|e| ApiError::field(e.field, e.message))?;
     state.settings.put_settings(guild, &updated).await.map_err(ApiError::internal)?;
     tracing::info!(%guild, "settings updated");
@@ -110,7 +110,7 @@ async fn patch_settings(
 async fn get_usage(State(state): State<SettingsApiState>, Path(raw): Path<String>) -> Result<Json<Usage>, ApiError> {
     let guild = guild(&raw)?;
     let month = Month::containing(state.clock.now());
-    let settings = load_settings(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?;
+    let settings = GuildSettings::load(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?;
     let used = state.usage.used(guild, month).await.map_err(ApiError::internal)?;
     Ok(Json(Usage { month, used, limit: settings.plan.monthly_limit(), plan: settings.plan }))
 }

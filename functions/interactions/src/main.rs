@@ -13,12 +13,10 @@ use steward_http::{InteractionsState, Verifier, interactions_router};
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let app = *Config::require(&config.discord.application_id, "DISCORD_APPLICATION_ID")?;
-    let public_key = Config::require(&config.discord.public_key, "DISCORD_PUBLIC_KEY")?;
-    let verifier = Verifier::from_hex([(app, public_key.as_str())])?;
+    let verifier = Verifier::from_hex([(config.discord.require_application_id()?, config.discord.require_public_key()?)])?;
     let aws = aws_config::load_from_env().await;
-    let store = Arc::new(DynamoStore::from_sdk_config(&aws, Config::require(&config.table, "STEWARD_TABLE")?));
-    let bus = EventBridgeBus::from_sdk_config(&aws, Config::require(&config.event_bus, "STEWARD_EVENT_BUS")?);
+    let store = Arc::new(DynamoStore::from_sdk_config(&aws, config.require_table()?));
+    let bus = EventBridgeBus::from_sdk_config(&aws, config.require_event_bus()?);
     store.warm_up().await;
     let clock = Arc::new(SystemClock);
     let intake = AskIntake::new(store.clone(), store, Arc::new(bus), clock.clone());

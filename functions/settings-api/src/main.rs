@@ -11,9 +11,9 @@ use steward_http::{SettingsApiState, health_router, settings_router};
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let admin_token = Config::require(&config.admin_token, "STEWARD_ADMIN_TOKEN")?.clone();
+    let admin_token = config.require_admin_token()?.clone();
     let aws = aws_config::load_from_env().await;
-    let store = Arc::new(DynamoStore::from_sdk_config(&aws, Config::require(&config.table, "STEWARD_TABLE")?));
+    let store = Arc::new(DynamoStore::from_sdk_config(&aws, config.require_table()?));
     let state = SettingsApiState {
         settings: store.clone(),
         knowledge: store.clone(),

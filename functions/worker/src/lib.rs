@@ -9,7 +9,7 @@ use steward_eventbridge::Envelope;
 /// A failure worth a redelivery.
 #[derive(Debug, thiserror::Error)]
 #[error("event not handled; redelivery may succeed")]
-pub struct Retry(#[source] pub steward_domain::ask::WorkError);
+pub struct Retry(#[source] pub steward_domain::answer::WorkError);
 
 /// Handles one EventBridge delivery.
 ///
@@ -37,29 +37,15 @@ pub async fn handle(worker: &Worker, payload: serde_json::Value) -> Result<Optio
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::sync::Arc;
-
-    use steward_domain::ask::{AskConfig, AskOutcome, AskPorts, AskWorker};
-    use steward_domain::clock::Timestamp;
-    use steward_domain::testing::{
-        DiscordCall, ManualClock, MemoryStore, NaiveSearch, RecordingDiscord, ScriptedModel,
-    };
+    use steward_domain::answer::AnswerConfig;
+    use steward_domain::ask::AskOutcome;
+    use steward_domain::testing::{DiscordCall, Fakes, RecordingDiscord};
 
     use super::*;
 
     fn worker(discord: &RecordingDiscord) -> Worker {
-        let store = MemoryStore::default();
-        let ports = AskPorts {
-            settings: Arc::new(store.clone()),
-            usage: Arc::new(store.clone()),
-            conversations: Arc::new(store.clone()),
-            claims: Arc::new(store.clone()),
-            search: Arc::new(NaiveSearch(Arc::new(store))),
-            model: Arc::new(ScriptedModel::default()),
-            discord: Arc::new(discord.clone()),
-            clock: Arc::new(ManualClock::at(Timestamp::from_secs(1_795_000_000))),
-        };
-        Worker::new(AskWorker::new(ports, AskConfig::default()))
+        let fakes = Fakes { discord: discord.clone(), ..Fakes::default() };
+        Worker::new(&fakes.ports(), AnswerConfig::default())
     }
 
     #[tokio::test]

@@ -1,14 +1,11 @@
-//! Lambda: EventBridge events → the worker (answers `/ask`).
+//! Lambda: EventBridge events → the worker (answers `/ask` and forwarded channel messages).
 
 use std::sync::Arc;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
-use steward_domain::ask::AskConfig;
-use steward_domain::clock::SystemClock;
-use steward_domain::respond::RespondPorts;
-use steward_domain::worker::Worker;
+use steward_domain::{answer::AnswerConfig, clock::SystemClock, ports::Ports, worker::Worker};
 use steward_dynamodb::DynamoStore;
 use steward_search::TantivySearch;
 
@@ -17,24 +14,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let store = Arc::new(DynamoStore::from_sdk_config(&aws, Config::require(&config.table, "STEWARD_TABLE")?));
-    let discord = TwilightRest::new(&RestConfig {
-        bot_token: config.discord.bot_token.clone(),
-        ..RestConfig::new(config.discord.api_base.clone())
-    })?;
+    let store = Arc::new(DynamoStore::from_sdk_config(&aws, config.require_table()?));
     store.warm_up().await;
-    let ports = RespondPorts {
-        settings: store.clone(),
-        usage: store.clone(),
-        conversations: store.clone(),
-        history: store.clone(),
-        claims: store.clone(),
-        search: Arc::new(TantivySearch::new(store)),
-        model: steward_openai::model_from_config(&config.llm)?,
-        discord: Arc::new(discord),
-        clock: Arc::new(SystemClock),
-    };
-    let worker = &Worker::from_ports(ports, AskConfig::default());
+    let discord = TwilightRest::new(&RestConfig::bot(&config.discord.api_base, config.discord.bot_token.clone()))?;
+    let model = steward_openai::model_from_config(&config.llm)?;
+    let search = Arc::new(TantivySearch::new(store.clone()));
+    let ports = Ports::with_store(&store, search, model, Arc::new(discord), Arc::new(SystemClock));
+    let worker = &Worker::new(&ports, AnswerConfig::default());
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async move {
         steward_worker::handle(worker, event.payload).await.map(|_| ()).map_err(lambda_runtime::Error::from)
     }))

@@ -64,6 +64,12 @@ impl RestConfig {
             deadline: Duration::from_secs(30),
         }
     }
+
+    /// Settings for `api_base` acting as the bot with `bot_token` (when configured).
+    #[must_use]
+    pub fn bot(api_base: impl Into<String>, bot_token: Option<SecretString>) -> Self {
+        Self { bot_token, ..Self::new(api_base) }
+    }
 }
 
 /// Splits an API base into twilight's proxy host and whether it is plain HTTP.
