@@ -22,19 +22,58 @@ pub struct OutboundMessage {
     pub reply_to: Option<MessageId>,
     /// Visible only to the member who invoked the interaction.
     pub ephemeral: bool,
+    /// A key Discord deduplicates on for a few minutes (`nonce` with `enforce_nonce`): posting
+    /// the same nonce twice returns the first message, so a redelivered event cannot post twice.
+    pub nonce: Option<String>,
 }
 
 impl OutboundMessage {
     /// A plain message; the content is truncated to the limit if needed.
     #[must_use]
     pub fn text(content: impl Into<String>) -> Self {
-        Self { content: truncate(&content.into(), MAX_MESSAGE_CHARS), reply_to: None, ephemeral: false }
+        Self { content: truncate(&content.into(), MAX_MESSAGE_CHARS), reply_to: None, ephemeral: false, nonce: None }
+    }
+
+    /// A reply to `to` that pings only its author, posted at most once per `(kind, part)`: its
+    /// nonce is derived from the message it answers (see [`OutboundMessage::nonce`]).
+    #[must_use]
+    pub fn reply(to: MessageId, kind: ReplyKind, part: usize, content: impl Into<String>) -> Self {
+        // At most 1 + 16 + 20 characters would exceed Discord's 25; parts stay below MAX_PARTS.
+        let nonce = format!("{}{:x}.{part}", kind.letter(), to.get());
+        Self { reply_to: Some(to), nonce: Some(nonce), ..Self::text(content) }
     }
 
     /// An ephemeral message, seen only by the member.
     #[must_use]
     pub fn ephemeral(content: impl Into<String>) -> Self {
         Self { ephemeral: true, ..Self::text(content) }
+    }
+}
+
+/// What a reply to a member's message is, so each kind is posted at most once per message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// A part of an answer.
+    Answer,
+    /// The how-to-ask greeting.
+    Greeting,
+    /// The quota is used up.
+    Quota,
+    /// Something failed.
+    Failure,
+    /// The cooldown notice.
+    Cooldown,
+}
+
+impl ReplyKind {
+    const fn letter(self) -> char {
+        match self {
+            Self::Answer => 'a',
+            Self::Greeting => 'g',
+            Self::Quota => 'q',
+            Self::Failure => 'f',
+            Self::Cooldown => 'c',
+        }
     }
 }
 
@@ -171,6 +210,18 @@ fn hard_wrap(line: &str, room: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reply_nonces_fit_discord_and_differ_by_kind_and_part() {
+        let to = MessageId::new(u64::MAX).unwrap();
+        let a0 = OutboundMessage::reply(to, ReplyKind::Answer, 0, "x").nonce.unwrap();
+        let a4 = OutboundMessage::reply(to, ReplyKind::Answer, MAX_PARTS - 1, "x").nonce.unwrap();
+        let g0 = OutboundMessage::reply(to, ReplyKind::Greeting, 0, "x").nonce.unwrap();
+        assert!(a0.len() <= 25 && a4.len() <= 25, "{a0} {a4}");
+        assert_ne!(a0, a4);
+        assert_ne!(a0, g0);
+        assert_eq!(OutboundMessage::reply(to, ReplyKind::Answer, 0, "y").nonce.unwrap(), a0, "stable");
+    }
 
     fn fences_balanced(part: &str) -> bool {
         part.lines().filter(|l| l.trim_start().starts_with("```")).count() % 2 == 0

@@ -13,7 +13,8 @@ use steward_http::{InteractionsState, Verifier, interactions_router};
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let verifier = Verifier::from_hex([(config.discord.require_application_id()?, config.discord.require_public_key()?)])?;
+    let verifier =
+        Verifier::from_hex([(config.discord.require_application_id()?, config.discord.require_public_key()?)])?;
     let aws = aws_config::load_from_env().await;
     let store = Arc::new(DynamoStore::from_sdk_config(&aws, config.require_table()?));
     let bus = EventBridgeBus::from_sdk_config(&aws, config.require_event_bus()?);

@@ -16,7 +16,10 @@ use steward_domain::message::OutboundMessage;
 use steward_domain::ports::{DiscordError, DiscordErrorKind, DiscordRest};
 use twilight_http::Client;
 use twilight_http::error::ErrorType;
+use twilight_http::request::Request;
 use twilight_http::request::channel::reaction::RequestReactionType;
+use twilight_http::routing::Route;
+use twilight_model::channel::Message;
 use twilight_model::channel::message::{AllowedMentions, MessageFlags};
 use twilight_model::id::Id;
 
@@ -70,6 +73,26 @@ impl RestConfig {
     pub fn bot(api_base: impl Into<String>, bot_token: Option<SecretString>) -> Self {
         Self { bot_token, ..Self::new(api_base) }
     }
+}
+
+/// `POST /channels/{channel.id}/messages`'s body, as Discord's API describes it.
+#[derive(serde::Serialize)]
+struct NewMessage<'a> {
+    content: &'a str,
+    allowed_mentions: &'a AllowedMentions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_reference: Option<Reference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    enforce_nonce: bool,
+}
+
+/// The message a reply answers.
+#[derive(serde::Serialize)]
+struct Reference {
+    message_id: MessageId,
+    fail_if_not_exists: bool,
 }
 
 /// Splits an API base into twilight's proxy host and whether it is plain HTTP.
@@ -225,18 +248,26 @@ impl DiscordRest for TwilightRest {
             id: MessageId,
         }
         let mentions = if message.reply_to.is_some() { &self.reply_pings_author_only } else { &self.no_pings };
+        let body = NewMessage {
+            content: &message.content,
+            allowed_mentions: mentions,
+            // If the member deleted their message meanwhile, post the answer anyway.
+            message_reference: message.reply_to.map(|id| Reference { message_id: id, fail_if_not_exists: false }),
+            nonce: message.nonce.as_deref(),
+            enforce_nonce: message.nonce.is_some(),
+        };
+        let body = serde_json::to_vec(&body).map_err(|e| DiscordError {
+            kind: DiscordErrorKind::Rejected,
+            operation: "create message",
+            source: Some(Box::new(e)),
+        })?;
         let response = self
             .with_retries("create message", || {
-                let mut request = self
-                    .client
-                    .create_message(Id::new(channel.get()))
-                    .content(&message.content)
-                    .allowed_mentions(Some(mentions));
-                if let Some(reply_to) = message.reply_to {
-                    // If the member deleted their message meanwhile, post the answer anyway.
-                    request = request.reply(Id::new(reply_to.get())).fail_if_not_exists(false);
-                }
-                request.into_future()
+                // twilight's typed builder cannot ask Discord to enforce the nonce; the raw request
+                // goes through the same client, buckets and 429 handling (JSON content type).
+                let route = Route::CreateMessage { channel_id: channel.get() };
+                let request = Request::builder(&route).body(body.clone()).build();
+                async move { self.client.request::<Message>(request?).await }
             })
             .await?;
         let bytes = response.bytes().await.map_err(|e| DiscordError {

@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use crate::clock::Timestamp;
 use crate::events::ChannelMessage;
-use crate::message::OutboundMessage;
+use crate::message::{OutboundMessage, ReplyKind};
 use crate::ports::{Claim, ClaimStore, DiscordRest};
 use crate::texts;
 
@@ -56,10 +56,8 @@ pub(crate) async fn pass(
     let notice = format!("cooldown-notice:{}:{}", message.guild_id, message.author_id);
     let first = matches!(claims.claim(&notice, now, until).await, Ok(Claim::Acquired));
     let told = if first {
-        let reply = OutboundMessage {
-            reply_to: Some(message.message_id),
-            ..OutboundMessage::text(texts::cooldown(until.distance(now)))
-        };
+        let reply =
+            OutboundMessage::reply(message.message_id, ReplyKind::Cooldown, 0, texts::cooldown(until.distance(now)));
         discord.create_message(message.channel_id, &reply).await.map(drop)
     } else {
         discord.react(message.channel_id, message.message_id, texts::COOLDOWN_REACTION).await

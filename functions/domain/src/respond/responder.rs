@@ -10,7 +10,7 @@ use crate::answer::{AnswerConfig, Answerer, Composed, Failure, Refusal, WorkErro
 use crate::clock::Timestamp;
 use crate::conversation::{self, ChannelLine, ConversationKey};
 use crate::events::ChannelMessage;
-use crate::message::{MAX_PARTS, OutboundMessage};
+use crate::message::{MAX_PARTS, OutboundMessage, ReplyKind};
 use crate::model::{AnswerRequest, DecideRequest};
 use crate::ports::{ChannelHistory, ClaimStore, DiscordRest, Ports};
 use crate::settings::{GuildSettings, ResponseMode};
@@ -71,7 +71,7 @@ impl MessageResponder {
             if !addressed {
                 return Ok(RespondOutcome::Skipped(SkipReason::NotAnswerable));
             }
-            self.reply(message, texts::greeting(&message.author_name)).await?;
+            self.reply(message, ReplyKind::Greeting, texts::greeting(&message.author_name)).await?;
             return Ok(RespondOutcome::Greeted);
         }
         self.answer(&settings, message, &question, addressed, context, now).await
@@ -147,7 +147,7 @@ impl MessageResponder {
         let held = match self.answerer.reserve(message.guild_id, settings, now).await {
             Ok(held) => held,
             Err(Refusal::Exhausted { limit, month }) if addressed => {
-                self.reply(message, texts::quota_exhausted(limit, month)).await?;
+                self.reply(message, ReplyKind::Quota, texts::quota_exhausted(limit, month)).await?;
                 return Ok(RespondOutcome::QuotaExhausted);
             }
             Err(Refusal::Exhausted { .. }) => return Ok(RespondOutcome::Skipped(SkipReason::QuotaExhausted)),
@@ -184,10 +184,11 @@ impl MessageResponder {
     /// Posts the answer: the first part as a reply to the member, the rest after it.
     async fn deliver(&self, message: &ChannelMessage, composed: &Composed) -> Result<(), Failure> {
         for (delivered, part) in composed.parts.iter().take(MAX_PARTS).enumerate() {
-            let outbound = OutboundMessage {
-                reply_to: (delivered == 0).then_some(message.message_id),
-                ..OutboundMessage::text(part.clone())
-            };
+            let mut outbound = OutboundMessage::reply(message.message_id, ReplyKind::Answer, delivered, part.clone());
+            if delivered > 0 {
+                // Later parts follow the first in the channel; only the first is a reply.
+                outbound.reply_to = None;
+            }
             self.discord
                 .create_message(message.channel_id, &outbound)
                 .await
@@ -196,8 +197,8 @@ impl MessageResponder {
         Ok(())
     }
 
-    async fn reply(&self, message: &ChannelMessage, text: String) -> Result<(), WorkError> {
-        let outbound = OutboundMessage { reply_to: Some(message.message_id), ..OutboundMessage::text(text) };
+    async fn reply(&self, message: &ChannelMessage, kind: ReplyKind, text: String) -> Result<(), WorkError> {
+        let outbound = OutboundMessage::reply(message.message_id, kind, 0, text);
         self.discord.create_message(message.channel_id, &outbound).await.map(drop).map_err(WorkError::Discord)
     }
 
@@ -210,7 +211,7 @@ impl MessageResponder {
     ) -> Result<RespondOutcome, WorkError> {
         let reason = failure.log(&self.answerer.model().name());
         if addressed {
-            self.reply(message, texts::CHANNEL_ANSWER_FAILED.to_owned()).await?;
+            self.reply(message, ReplyKind::Failure, texts::CHANNEL_ANSWER_FAILED.to_owned()).await?;
             Ok(RespondOutcome::Failed { reason })
         } else {
             Ok(RespondOutcome::Skipped(SkipReason::Failed))
@@ -399,6 +400,24 @@ mod tests {
         assert!(matches!(h.responder.handle(&m).await.unwrap(), RespondOutcome::Answered { parts: 1 }));
         assert_eq!(h.responder.handle(&m).await.unwrap(), RespondOutcome::Duplicate);
         assert_eq!(replies(&h).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_dies_after_posting_is_not_repeated_by_the_redelivery() {
+        // GIVEN a worker whose answer was posted but whose completion was never recorded
+        let h = harness(GuildSettings::default()).await;
+        let faulty = Arc::new(crate::testing::FaultyStore::new(h.fakes.store.clone()));
+        faulty.fail("complete");
+        let responder = MessageResponder::new(&h.fakes.ports_over(faulty), AnswerConfig::default());
+        let m = message(1, "<@99> refunds?", true);
+        assert!(matches!(responder.handle(&m).await.unwrap(), RespondOutcome::Answered { .. }));
+        // WHEN the event is redelivered after the lease ran out
+        h.fakes.clock.advance(AnswerConfig::default().lease);
+        assert!(matches!(responder.handle(&m).await.unwrap(), RespondOutcome::Answered { .. }));
+        // THEN Discord saw the same nonce twice and kept one message
+        let replies = replies(&h);
+        assert_eq!(replies.len(), 1, "{replies:?}");
+        assert!(replies[0].nonce.is_some());
     }
 
     #[tokio::test]

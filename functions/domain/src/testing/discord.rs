@@ -28,6 +28,7 @@ pub enum DiscordCall {
 }
 
 /// A Discord that records successful calls; [`RecordingDiscord::fail`] makes one method fail.
+/// Messages with a nonce already posted are not posted again, as Discord does with `enforce_nonce`.
 #[derive(Debug, Default, Clone)]
 pub struct RecordingDiscord {
     calls: Arc<Mutex<Vec<DiscordCall>>>,
@@ -82,8 +83,17 @@ impl DiscordRest for RecordingDiscord {
     }
 
     async fn create_message(&self, channel: ChannelId, message: &OutboundMessage) -> Result<MessageId, DiscordError> {
-        let count = self.record("create_message", DiscordCall::Message(channel, message.clone()))?;
-        Ok(MessageId::new(1_000 + count as u64).unwrap_or_else(|_| unreachable!("non-zero")))
+        // Like Discord with `enforce_nonce`: a nonce seen before returns the earlier message.
+        let earlier = message.nonce.as_ref().and_then(|nonce| {
+            lock(&self.calls)
+                .iter()
+                .position(|call| matches!(call, DiscordCall::Message(_, m) if m.nonce.as_ref() == Some(nonce)))
+        });
+        let index = match earlier {
+            Some(index) => index + 1,
+            None => self.record("create_message", DiscordCall::Message(channel, message.clone()))?,
+        };
+        Ok(MessageId::new(1_000 + index as u64).unwrap_or_else(|_| unreachable!("non-zero")))
     }
 
     async fn react(&self, _: ChannelId, message: MessageId, emoji: &str) -> Result<(), DiscordError> {
