@@ -22,6 +22,27 @@ pub enum Speaker {
     Bot,
 }
 
+impl Speaker {
+    /// The code stores keep for this speaker: `"member"` or `"bot"` (its serde name too).
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Bot => "bot",
+        }
+    }
+
+    /// The speaker stored as `code`, or `None` for a code [`Speaker::code`] never returns.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "member" => Some(Self::Member),
+            "bot" => Some(Self::Bot),
+            _ => None,
+        }
+    }
+}
+
 /// One member's conversation in one channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConversationKey {
@@ -81,6 +102,18 @@ pub fn bounded_context(mut lines: Vec<ChannelLine>, budget: usize) -> Vec<Channe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn speaker_codes_round_trip_and_match_the_serde_names() {
+        for speaker in [Speaker::Member, Speaker::Bot] {
+            assert_eq!(Speaker::from_code(speaker.code()), Some(speaker));
+            assert_eq!(serde_json::to_value(speaker).unwrap(), speaker.code());
+        }
+        assert_eq!(Speaker::Member.code(), "member");
+        assert_eq!(Speaker::Bot.code(), "bot");
+        assert_eq!(Speaker::from_code("Bot"), None, "codes are exact");
+        assert_eq!(Speaker::from_code(""), None);
+    }
 
     #[test]
     fn context_keeps_the_newest_lines_within_budget() {

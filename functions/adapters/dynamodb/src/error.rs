@@ -1,7 +1,7 @@
 //! Maps SDK errors to [`StoreError`] kinds, keeping the SDK error as the cause.
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use steward_domain::ports::{StoreError, StoreErrorKind};
+use steward_domain::ports::{BoxError, StoreError, StoreErrorKind};
 
 const THROTTLING: &[&str] = &[
     "ProvisionedThroughputExceededException",
@@ -32,8 +32,8 @@ where
     }
 }
 
-/// A mapper from a JSON error to a corrupt-data [`StoreError`].
-pub(crate) fn corrupt(operation: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
+/// A mapper from a decoding error (JSON, an id) to a corrupt-data [`StoreError`].
+pub(crate) fn corrupt<E: Into<BoxError>>(operation: &'static str) -> impl FnOnce(E) -> StoreError {
     move |source| StoreError::new(StoreErrorKind::Corrupt, operation, source)
 }
 

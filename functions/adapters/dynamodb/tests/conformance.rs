@@ -56,6 +56,11 @@ async fn claims() {
     conformance::claims_are_exclusive_until_expiry(&fresh_store().await).await;
 }
 
+#[tokio::test]
+async fn completed_claims() {
+    conformance::completed_claims_are_done_until_kept(&fresh_store().await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_are_atomic() {
     conformance::claims_are_atomic_under_concurrency(&fresh_store().await).await;

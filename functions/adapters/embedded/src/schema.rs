@@ -1,0 +1,183 @@
+//! The tables, and the migrations that bring an older database file up to them.
+
+use rusqlite::{Connection, TransactionBehavior};
+use steward_domain::ports::{StoreError, StoreErrorKind};
+
+use crate::row::error;
+
+/// The schema version this Steward reads and writes, kept in SQLite's `user_version`.
+pub(crate) const SCHEMA_VERSION: i64 = 2;
+
+/// The current schema. `IF NOT EXISTS` throughout: it creates a new database whole and is a no-op
+/// on a migrated one.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS settings (
+    guild TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kb_documents (
+    scope TEXT NOT NULL,
+    id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT,
+    created_at INTEGER NOT NULL,
+    chars INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    PRIMARY KEY (scope, id)
+);
+CREATE TABLE IF NOT EXISTS kb_chunks (
+    scope TEXT NOT NULL,
+    document TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    heading TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (scope, document, idx)
+);
+CREATE TABLE IF NOT EXISTS kb_versions (
+    scope TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    speaker TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation, at);
+CREATE INDEX IF NOT EXISTS turns_by_expiry ON turns (expires_at);
+CREATE TABLE IF NOT EXISTS channel_lines (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    author_id TEXT NOT NULL,
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lines_by_channel ON channel_lines (channel, at);
+CREATE INDEX IF NOT EXISTS lines_by_expiry ON channel_lines (expires_at);
+CREATE TABLE IF NOT EXISTS usage (
+    guild TEXT NOT NULL,
+    month TEXT NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (guild, month)
+);
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL,
+    done INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claims_by_expiry ON claims (expires_at);
+";
+
+/// Each migration with the version it brings a database to, oldest first.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    // A claim becomes a lease or a completion. Version 1 recorded only processed keys, so its
+    // rows are completions. SQLite cannot add a NOT NULL column without a default, hence the copy.
+    2,
+    "CREATE TABLE claims_v2 (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL,
+        done INTEGER NOT NULL
+    );
+    INSERT INTO claims_v2 (key, expires_at, done) SELECT key, expires_at, 1 FROM claims;
+    DROP TABLE claims;
+    ALTER TABLE claims_v2 RENAME TO claims;",
+)];
+
+const _: () =
+    assert!(MIGRATIONS[MIGRATIONS.len() - 1].0 == SCHEMA_VERSION, "the last migration reaches SCHEMA_VERSION");
+
+/// Brings the database to [`SCHEMA_VERSION`] in one transaction: a new file (version 0) gets the
+/// schema whole, an older one the migrations it lacks. A newer one is refused: this Steward would
+/// misread it.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    const OP: &str = "migrate the schema";
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error(OP))?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(error("read schema"))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::new(
+            StoreErrorKind::Other,
+            "open the database",
+            format!(
+                "the database schema is version {version}, newer than this Steward ({SCHEMA_VERSION}); upgrade Steward"
+            ),
+        ));
+    }
+    if version > 0 {
+        for (_, migration) in MIGRATIONS.iter().filter(|(to, _)| *to > version) {
+            tx.execute_batch(migration).map_err(error(OP))?;
+        }
+    }
+    tx.execute_batch(SCHEMA).map_err(error("create the schema"))?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(error("record the schema"))?;
+    tx.commit().map_err(error(OP))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use steward_domain::clock::Timestamp;
+    use steward_domain::ports::{Claim, ClaimStore};
+    use steward_domain::testing::conformance;
+
+    use super::*;
+    use crate::SqliteStore;
+
+    /// Each column of `table` as (name, type, not null, primary key).
+    fn columns(conn: &Connection, table: &str) -> Vec<(String, String, bool, bool)> {
+        let mut query =
+            conn.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid").unwrap();
+        query
+            .query_map([table], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get::<_, i64>(3)? > 0)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_version_1_database_migrates_and_its_claims_read_as_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.sqlite3");
+        let now = Timestamp::from_secs(1_000_000);
+        let kept = now.plus(Duration::from_secs(3_600));
+        {
+            let v1 = Connection::open(&path).unwrap();
+            v1.execute_batch(
+                "CREATE TABLE claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+            v1.execute("INSERT INTO claims (key, expires_at) VALUES ('event:old', ?1)", [kept.as_millis()]).unwrap();
+        }
+
+        let store = SqliteStore::open(&path).unwrap();
+        let lease = now.plus(Duration::from_secs(60));
+        assert_eq!(store.claim("event:old", now, lease).await.unwrap(), Claim::Done, "v1 claims were processed work");
+        assert_eq!(store.claim("event:old", kept, kept.plus(Duration::from_secs(60))).await.unwrap(), Claim::Acquired);
+        conformance::run_all(&store).await;
+        drop(store);
+
+        let migrated = Connection::open(&path).unwrap();
+        let version: i64 = migrated.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let fresh = Connection::open_in_memory().unwrap();
+        fresh.execute_batch(SCHEMA).unwrap();
+        assert_eq!(columns(&migrated, "claims"), columns(&fresh, "claims"), "migrated like a new database");
+        assert!(columns(&migrated, "claims").iter().any(|(name, _, not_null, _)| name == "done" && *not_null));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.sqlite3");
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        let error = SqliteStore::open(&path).unwrap_err();
+        let cause = std::error::Error::source(&error).unwrap().to_string();
+        assert!(cause.contains("upgrade Steward"), "{cause}");
+    }
+}
