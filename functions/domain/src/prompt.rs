@@ -113,14 +113,20 @@ pub fn parse_decision(text: &str) -> bool {
 }
 
 /// Reads the `[n]` citations out of a model's text, keeping only numbers of passages that exist.
+///
+/// A citation is `[` digits (several separated by commas) `]` and nothing else, so stray
+/// brackets in quoted text (`![[image`, `[!info]`, a lone `` `[` ``) never hide the next one: each
+/// `[` is tried on its own.
 #[must_use]
 pub fn parse_citations(text: &str, passages: usize) -> Vec<usize> {
     let mut cited = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        rest = &rest[open + 1..];
-        let Some(close) = rest.find(']') else { break };
-        for part in rest[..close].split(',') {
+    for (open, _) in text.match_indices('[') {
+        let inner = &text[open + 1..];
+        let Some(close) = inner.find(|c: char| !(c.is_ascii_digit() || c == ',' || c == ' ')) else { break };
+        if !inner[close..].starts_with(']') {
+            continue;
+        }
+        for part in inner[..close].split(',') {
             if let Ok(n) = part.trim().parse::<usize>()
                 && (1..=passages).contains(&n)
                 && !cited.contains(&n)
@@ -128,7 +134,6 @@ pub fn parse_citations(text: &str, passages: usize) -> Vec<usize> {
                 cited.push(n);
             }
         }
-        rest = &rest[close + 1..];
     }
     cited.sort_unstable();
     cited
@@ -200,6 +205,9 @@ mod tests {
     fn citations_are_parsed_deduplicated_and_bounded() {
         assert_eq!(parse_citations("a [2] b [1, 2] c [9] [x]", 3), vec![1, 2]);
         assert!(parse_citations("no cites", 3).is_empty());
+        assert_eq!(parse_citations("see ![[diagram.png and [1]", 2), vec![1], "an unclosed [ hides nothing");
+        assert_eq!(parse_citations("> [!info] tip [2]", 2), vec![2]);
+        assert_eq!(parse_citations("type `[` then [1]. Also [1,2]", 2), vec![1, 2]);
     }
 
     #[test]
@@ -209,5 +217,36 @@ mod tests {
         assert!(!answer.text.contains("knowledge base passages"));
         assert!(!leaks_instructions("Pro costs 10 euros [1]."));
         assert_eq!(finish_answer("Pro costs 10 euros [1].", 1).cited, vec![1]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::parse_citations;
+
+    proptest! {
+        /// Whatever text surrounds them, every `[n]` inserted is found, and only real passages are.
+        #[test]
+        fn every_inserted_citation_is_found(
+            noise in proptest::collection::vec("[\\[\\]!`a-z0-9 ,.]{0,12}", 1..8),
+            cites in proptest::collection::vec(1usize..=6, 1..6),
+        ) {
+            let mut text = String::new();
+            for (i, chunk) in noise.iter().enumerate() {
+                text.push_str(chunk);
+                if let Some(n) = cites.get(i) {
+                    text.push_str(&format!("[{n}]"));
+                }
+            }
+            let found = parse_citations(&text, 6);
+            let inserted: Vec<usize> = cites.iter().take(noise.len()).copied().collect();
+            for n in &inserted {
+                prop_assert!(found.contains(n), "{text:?} -> {found:?}");
+            }
+            prop_assert!(found.iter().all(|n| (1..=6).contains(n)));
+            prop_assert!(found.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! The knowledge base (F4): documents, their chunks, and the chunker that cuts Markdown into passages.
 
+pub mod markdown;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -127,7 +129,11 @@ impl NewDocument {
             });
         }
         let source = self.source.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        let chunks: Vec<Chunk> = chunk_markdown(&self.body, CHUNK_TARGET_CHARS)
+        let body = markdown::parse(&self.body).text;
+        if body.is_empty() {
+            return Err(DocumentError { field: "body", message: "has no text once parsed as Markdown".into() });
+        }
+        let chunks: Vec<Chunk> = chunk_markdown(&body, CHUNK_TARGET_CHARS)
             .into_iter()
             .enumerate()
             .map(|(index, section)| Chunk {
@@ -143,7 +149,7 @@ impl NewDocument {
             title,
             source,
             created_at: now,
-            chars: self.body.chars().count() as u64,
+            chars: body.chars().count() as u64,
             chunks: u32::try_from(chunks.len()).unwrap_or(u32::MAX),
         };
         Ok((document, chunks))
