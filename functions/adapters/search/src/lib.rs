@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use steward_domain::ids::GuildId;
 use steward_domain::knowledge::{Chunk, KbScope};
 use steward_domain::model::Passage;
-use steward_domain::ports::{KnowledgeSearch, KnowledgeStore, SearchError, SearchResults};
+use steward_domain::ports::{
+    KnowledgeSearch, KnowledgeStore, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify,
+};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
 use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
@@ -106,23 +108,26 @@ impl GuildIndex {
         parser.set_field_boost(self.fields.heading, 1.4);
         let (query, _ignored) = parser.parse_query_lenient(&cleaned);
         let searcher = self.reader.searcher();
-        let hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()).map_err(index_error)?;
-        let mut passages = Vec::with_capacity(hits.len());
+        // Over-fetch so that, after at most two passages per document, `limit` remain.
+        let fetch = limit.saturating_mul(4).max(limit + MAX_PASSAGES_PER_DOCUMENT);
+        let hits = searcher.search(&query, &TopDocs::with_limit(fetch).order_by_score()).map_err(index_error)?;
+        let mut ranked = Vec::with_capacity(hits.len());
         for (score, address) in hits {
             let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
             let Some(ordinal) = stored.get_first(self.fields.ordinal).and_then(|v| v.as_u64()) else { continue };
             let Some((chunk, source)) = usize::try_from(ordinal).ok().and_then(|i| self.chunks.get(i)) else {
                 continue;
             };
-            passages.push(Passage {
+            let passage = Passage {
                 title: chunk.title.clone(),
                 heading: chunk.heading.clone(),
                 source: source.clone(),
                 text: chunk.text.clone(),
                 score,
-            });
+            };
+            ranked.push((&chunk.document, passage));
         }
-        Ok(passages)
+        Ok(diversify(ranked, limit))
     }
 }
 
@@ -220,6 +225,21 @@ mod tests {
         let results = search.search(guild(), "refund?", 3).await.unwrap();
         assert_eq!(results.passages[0].heading, "Refunds");
         assert!(results.passages.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+
+    #[tokio::test]
+    async fn one_document_never_fills_every_passage() {
+        let store = MemoryStore::default();
+        let long = (1..=8)
+            .map(|i| format!("# Refunds {i}\n{}", "Refunds refunds refund policy. ".repeat(20)))
+            .collect::<Vec<_>>();
+        add(&store, KbScope::Global, "Refund policy", &long.join("\n\n")).await;
+        add(&store, KbScope::Global, "Billing", "# Money back\nA refund reaches your card in 14 days.").await;
+        let search = TantivySearch::new(Arc::new(store));
+        let results = search.search(guild(), "refund", 4).await.unwrap();
+        let from_policy = results.passages.iter().filter(|p| p.title == "Refund policy").count();
+        assert_eq!(from_policy, 2, "{results:?}");
+        assert!(results.passages.iter().any(|p| p.title == "Billing"), "the other document reaches the model");
     }
 
     #[tokio::test]

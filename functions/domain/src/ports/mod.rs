@@ -25,7 +25,7 @@ pub use self::conversations::ConversationStore;
 pub use self::discord::{DiscordError, DiscordErrorKind, DiscordRest};
 pub use self::error::{BoxError, StoreError, StoreErrorKind};
 pub use self::knowledge::KnowledgeStore;
-pub use self::search::{KnowledgeSearch, SearchError, SearchResults};
+pub use self::search::{KnowledgeSearch, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify};
 pub use self::settings::SettingsStore;
 pub use self::usage::UsageStore;
 pub use crate::clock::Clock;

@@ -26,9 +26,46 @@ pub enum SearchError {
     Index(#[source] BoxError),
 }
 
+/// The most passages of one document among a question's passages, so other documents that
+/// answer it reach the model too.
+pub const MAX_PASSAGES_PER_DOCUMENT: usize = 2;
+
+/// Keeps hits in order, at most [`MAX_PASSAGES_PER_DOCUMENT`] per document, `limit` in all.
+/// Search adapters over-fetch and pass their ranked hits through this.
+pub fn diversify<D: PartialEq, T>(ranked: impl IntoIterator<Item = (D, T)>, limit: usize) -> Vec<T> {
+    let mut seen: Vec<(D, usize)> = Vec::new();
+    let mut kept = Vec::with_capacity(limit);
+    for (document, hit) in ranked {
+        if kept.len() == limit {
+            break;
+        }
+        match seen.iter_mut().find(|(d, _)| *d == document) {
+            Some((_, count)) if *count >= MAX_PASSAGES_PER_DOCUMENT => continue,
+            Some((_, count)) => *count += 1,
+            None => seen.push((document, 1)),
+        }
+        kept.push(hit);
+    }
+    kept
+}
+
 /// Finds the passages that best answer a query.
 #[async_trait]
 pub trait KnowledgeSearch: Send + Sync {
-    /// The best `limit` passages for `query` in the guild's knowledge base (global + its own).
+    /// The best `limit` passages for `query` in the guild's knowledge base (global + its own),
+    /// at most [`MAX_PASSAGES_PER_DOCUMENT`] from one document.
     async fn search(&self, guild: GuildId, query: &str, limit: usize) -> Result<SearchResults, SearchError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_two_hits_per_document_in_rank_order() {
+        let ranked = [("a", 1), ("a", 2), ("a", 3), ("b", 4), ("a", 5), ("c", 6), ("b", 7), ("b", 8)];
+        assert_eq!(diversify(ranked, 10), [1, 2, 4, 6, 7]);
+        assert_eq!(diversify(ranked, 3), [1, 2, 4]);
+        assert!(diversify(ranked, 0).is_empty());
+    }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use crate::ids::GuildId;
 use crate::knowledge::KbScope;
 use crate::model::Passage;
-use crate::ports::{KnowledgeSearch, KnowledgeStore, SearchError, SearchResults};
+use crate::ports::{KnowledgeSearch, KnowledgeStore, SearchError, SearchResults, diversify};
 
 /// A word-overlap search over a [`KnowledgeStore`]; enough to test services without an index.
 #[derive(Clone)]
@@ -28,18 +28,13 @@ impl KnowledgeSearch for NaiveSearch {
                 if score > 0 {
                     #[allow(clippy::cast_precision_loss)]
                     let score = score as f32;
-                    scored.push(Passage {
-                        title: chunk.title,
-                        heading: chunk.heading,
-                        source: None,
-                        text: chunk.text,
-                        score,
-                    });
+                    let passage =
+                        Passage { title: chunk.title, heading: chunk.heading, source: None, text: chunk.text, score };
+                    scored.push((chunk.document, passage));
                 }
             }
         }
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
-        scored.truncate(limit);
-        Ok(SearchResults { passages: scored, corpus_chunks: corpus })
+        scored.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+        Ok(SearchResults { passages: diversify(scored, limit), corpus_chunks: corpus })
     }
 }
