@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::model::{AnswerRequest, ChatModel, DecideRequest, ModelError};
+use crate::texts;
 
 /// How many passages the extractive answer quotes.
 const QUOTED: usize = 2;
@@ -20,11 +21,9 @@ pub struct ExtractiveModel;
 impl ChatModel for ExtractiveModel {
     async fn answer(&self, request: &AnswerRequest) -> Result<String, ModelError> {
         let Some(best) = request.passages.first() else {
-            return Ok(
-                "I couldn't find anything about that in the knowledge base. A moderator may be able to help.".into()
-            );
+            return Ok(texts::not_in_knowledge_base(request.language).into());
         };
-        let mut text = String::from("Here is what the knowledge base says:\n");
+        let mut text = format!("{}\n", texts::knowledge_base_says(request.language));
         for (i, passage) in request.passages.iter().enumerate().take(QUOTED) {
             if i > 0 && passage.score < best.score * RELATIVE_FLOOR {
                 break;
@@ -56,6 +55,7 @@ impl ChatModel for ExtractiveModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::language::Language;
     use crate::model::Passage;
 
     fn passage(text: &str, score: f32) -> Passage {
@@ -70,6 +70,7 @@ mod tests {
             history: vec![],
             passages: vec![passage("Best line.\nSecond line.", 4.0), passage("Also good.", 3.0), passage("Weak.", 1.0)],
             locale: None,
+            language: Language::En,
             channel_context: vec![],
         };
         let answer = crate::prompt::finish_answer(&ExtractiveModel.answer(&request).await.unwrap(), 3);
@@ -87,10 +88,28 @@ mod tests {
             history: vec![],
             passages: vec![],
             locale: None,
+            language: Language::En,
             channel_context: vec![],
         };
         let answer = crate::prompt::finish_answer(&ExtractiveModel.answer(&request).await.unwrap(), 0);
         assert!(answer.text.contains("couldn't find"));
         assert!(answer.cited.is_empty());
+    }
+
+    #[tokio::test]
+    async fn frames_the_quotes_in_the_members_language() {
+        let request = AnswerRequest {
+            question: "¿cuánto tarda?".into(),
+            asker: "a".into(),
+            history: vec![],
+            passages: vec![passage("Refunds take 14 days.", 1.0)],
+            locale: None,
+            language: Language::Es,
+            channel_context: vec![],
+        };
+        let answer = ExtractiveModel.answer(&request).await.unwrap();
+        assert!(answer.starts_with("Esto es lo que dice la base de conocimiento:"), "{answer}");
+        let nothing = AnswerRequest { passages: vec![], language: Language::Pl, ..request };
+        assert!(ExtractiveModel.answer(&nothing).await.unwrap().starts_with("Nie znalazłem"));
     }
 }

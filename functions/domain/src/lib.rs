@@ -14,6 +14,7 @@ pub mod events;
 pub mod extractive;
 pub mod ids;
 pub mod knowledge;
+pub mod language;
 pub mod message;
 pub mod model;
 pub mod ports;

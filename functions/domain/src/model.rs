@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{ChannelLine, Turn};
+use crate::language::Language;
 
 /// A knowledge-base passage retrieved for a question, numbered from 1 in the prompt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,8 @@ pub struct AnswerRequest {
     pub passages: Vec<Passage>,
     /// The member's Discord locale, e.g. `es-ES`, when known.
     pub locale: Option<String>,
+    /// The language the member wrote in (or their locale's): the answer's language.
+    pub language: Language,
     /// The channel's recent conversation from all members, oldest first (F6b); empty for `/ask`.
     pub channel_context: Vec<ChannelLine>,
 }

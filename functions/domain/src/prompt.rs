@@ -188,6 +188,7 @@ mod tests {
                 score: 1.0,
             }],
             locale: Some("es-ES".into()),
+            language: crate::language::Language::Es,
             channel_context: vec![],
         }
     }

@@ -250,6 +250,7 @@ mod tests {
             history: vec![],
             passages: vec![],
             locale: None,
+            language: steward_domain::language::Language::En,
             channel_context: vec![],
         }
     }

@@ -2,6 +2,7 @@
 
 use tracing::warn;
 
+use crate::language::Language;
 use crate::model::{ModelError, ModelErrorKind};
 use crate::ports::{DiscordError, SearchError, StoreError};
 use crate::texts;
@@ -32,18 +33,18 @@ impl Failure {
         matches!(self, Self::Delivery { delivered, .. } if *delivered > 0)
     }
 
-    /// What the member is told.
-    pub(crate) const fn member_text(&self) -> &'static str {
+    /// What the member is told, in their language.
+    pub(crate) const fn member_text(&self, language: Language) -> &'static str {
         match self {
-            Self::Store(_) | Self::Search(_) => texts::LOOKUP_FAILED,
-            Self::EmptyKnowledgeBase => texts::EMPTY_KNOWLEDGE_BASE,
+            Self::Store(_) | Self::Search(_) => texts::lookup_failed(language),
+            Self::EmptyKnowledgeBase => texts::empty_knowledge_base(language),
             Self::Model(error) => match error.kind {
                 ModelErrorKind::Timeout | ModelErrorKind::Unavailable | ModelErrorKind::RateLimited => {
-                    texts::MODEL_BUSY
+                    texts::model_busy(language)
                 }
-                ModelErrorKind::Rejected | ModelErrorKind::Malformed => texts::MODEL_MISCONFIGURED,
+                ModelErrorKind::Rejected | ModelErrorKind::Malformed => texts::model_misconfigured(language),
             },
-            Self::Delivery { .. } => texts::CHANNEL_ANSWER_FAILED,
+            Self::Delivery { .. } => texts::channel_answer_failed(language),
         }
     }
 

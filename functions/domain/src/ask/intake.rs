@@ -7,6 +7,7 @@ use tracing::warn;
 use super::{AskCommand, MAX_QUESTION_CHARS};
 use crate::clock::Clock;
 use crate::events::{AskAccepted, Event};
+use crate::language::Language;
 use crate::ports::{EventBus, SettingsStore, UsageStore};
 use crate::quota::Month;
 use crate::settings::{GuildSettings, Silence};
@@ -45,16 +46,17 @@ impl AskIntake {
     /// Checks and queues one `/ask`. Never fails: every problem becomes an ephemeral reply.
     #[tracing::instrument(skip_all, fields(interaction = %command.interaction_id))]
     pub async fn accept(&self, command: AskCommand) -> IntakeReply {
+        let language = Language::of_member(&command.question, command.locale.as_deref());
         let Some(guild) = command.guild_id else {
-            return IntakeReply::Ephemeral(texts::ASK_IN_DM.into());
+            return IntakeReply::Ephemeral(texts::ask_in_dm(language).into());
         };
         let question = command.question.trim();
         if question.is_empty() {
-            return IntakeReply::Ephemeral(texts::ASK_EMPTY.into());
+            return IntakeReply::Ephemeral(texts::ask_empty(language).into());
         }
         let length = question.chars().count();
         if length > MAX_QUESTION_CHARS {
-            return IntakeReply::Ephemeral(texts::question_too_long(length, MAX_QUESTION_CHARS));
+            return IntakeReply::Ephemeral(texts::question_too_long(language, length, MAX_QUESTION_CHARS));
         }
         let now = self.clock.now();
         let month = Month::containing(now);
@@ -65,19 +67,21 @@ impl AskIntake {
             (Ok(settings), Ok(used)) => (settings, used),
             (Err(error), _) | (_, Err(error)) => {
                 warn!(error = &error as &dyn std::error::Error, "could not check settings or quota");
-                return IntakeReply::Ephemeral(texts::NOT_QUEUED.into());
+                return IntakeReply::Ephemeral(texts::not_queued(language).into());
             }
         };
         // `/ask` works in every response mode and needs no mention: only the switch and the
         // allow-list apply.
         match settings.answers_in(command.channel_id, true) {
-            Err(Silence::Disabled) => return IntakeReply::Ephemeral(texts::TURNED_OFF.into()),
-            Err(Silence::ChannelNotAllowed) => return IntakeReply::Ephemeral(texts::CHANNEL_NOT_ALLOWED.into()),
+            Err(Silence::Disabled) => return IntakeReply::Ephemeral(texts::turned_off(language).into()),
+            Err(Silence::ChannelNotAllowed) => {
+                return IntakeReply::Ephemeral(texts::channel_not_allowed(language).into());
+            }
             Ok(()) | Err(Silence::AskOnly | Silence::NotAddressed) => {}
         }
         let limit = settings.plan.monthly_limit();
         if used >= limit {
-            return IntakeReply::Ephemeral(texts::quota_exhausted(limit, month));
+            return IntakeReply::Ephemeral(texts::quota_exhausted(language, limit, month));
         }
         let event = Event::AskAccepted(AskAccepted {
             interaction_id: command.interaction_id,
@@ -95,7 +99,7 @@ impl AskIntake {
             Ok(()) => IntakeReply::Deferred,
             Err(error) => {
                 warn!(error = &error as &dyn std::error::Error, "could not queue the question");
-                IntakeReply::Ephemeral(texts::NOT_QUEUED.into())
+                IntakeReply::Ephemeral(texts::not_queued(language).into())
             }
         }
     }
@@ -141,6 +145,21 @@ mod tests {
         let Event::AskAccepted(event) = &events[0] else { panic!("{events:?}") };
         assert_eq!(event.question, "how do I pay?");
         assert_eq!(event.accepted_at, fakes.clock.now());
+    }
+
+    #[tokio::test]
+    async fn refusals_speak_the_members_language() {
+        let fakes = Fakes::default();
+        let off = GuildSettings { enabled: false, ..GuildSettings::default() };
+        fakes.store.put_settings(guild(), &off).await.unwrap();
+        let intake = intake(&fakes);
+        let spanish = intake.accept(command("¿Cómo pido un reembolso?")).await;
+        assert_eq!(spanish, IntakeReply::Ephemeral("Steward está desactivado en este servidor.".into()));
+        let polish = AskCommand { locale: Some("pl".into()), ..command("ok?") };
+        assert_eq!(
+            intake.accept(polish).await,
+            IntakeReply::Ephemeral("Steward jest wyłączony na tym serwerze.".into())
+        );
     }
 
     #[tokio::test]

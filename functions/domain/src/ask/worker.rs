@@ -8,6 +8,7 @@ use crate::answer::{AnswerConfig, Answerer, Composed, Failure, Refusal, WorkErro
 use crate::clock::Timestamp;
 use crate::conversation::ConversationKey;
 use crate::events::AskAccepted;
+use crate::language::Language;
 use crate::message::{MAX_PARTS, OutboundMessage};
 use crate::model::AnswerRequest;
 use crate::ports::{DiscordRest, Ports};
@@ -64,20 +65,21 @@ impl AskWorker {
 
     async fn answer_leased(&self, event: &AskAccepted) -> Result<AskOutcome, WorkError> {
         let now = self.answerer.now();
+        let language = Language::of_member(&event.question, event.locale.as_deref());
         let settings = match self.answerer.settings(event.guild_id).await {
             Ok(settings) => settings,
-            Err(error) => return self.tell(event, Failure::Store(error)).await,
+            Err(error) => return self.tell(event, language, Failure::Store(error)).await,
         };
         let held = match self.answerer.reserve(event.guild_id, &settings, now).await {
             Ok(held) => held,
             Err(Refusal::Exhausted { limit, month }) => {
-                self.edit(event, texts::quota_exhausted(limit, month)).await?;
+                self.edit(event, texts::quota_exhausted(language, limit, month)).await?;
                 return Ok(AskOutcome::QuotaExhausted);
             }
-            Err(Refusal::Store(error)) => return self.tell(event, Failure::Store(error)).await,
+            Err(Refusal::Store(error)) => return self.tell(event, language, Failure::Store(error)).await,
         };
         let attempt = async {
-            let composed = self.generate(event, now).await?;
+            let composed = self.generate(event, language, now).await?;
             self.deliver(event, &composed.parts).await?;
             Ok(composed)
         };
@@ -89,11 +91,11 @@ impl AskWorker {
                 Ok(AskOutcome::Answered { parts })
             }
             Err(Failure::Delivery { error, .. }) => Err(WorkError::Discord(error)),
-            Err(failure) => self.tell(event, failure).await,
+            Err(failure) => self.tell(event, language, failure).await,
         }
     }
 
-    async fn generate(&self, event: &AskAccepted, now: Timestamp) -> Result<Composed, Failure> {
+    async fn generate(&self, event: &AskAccepted, language: Language, now: Timestamp) -> Result<Composed, Failure> {
         let history = self.answerer.history(conversation(event), now).await.map_err(Failure::Store)?;
         let results =
             self.answerer.retrieve(event.guild_id, &event.question, &history).await.map_err(Failure::Search)?;
@@ -106,6 +108,7 @@ impl AskWorker {
             history,
             passages: results.passages,
             locale: event.locale.clone(),
+            language,
             channel_context: Vec::new(),
         };
         self.answerer.compose(&request).await
@@ -126,9 +129,9 @@ impl AskWorker {
     }
 
     /// Tells the member what went wrong, in place of "thinking…".
-    async fn tell(&self, event: &AskAccepted, failure: Failure) -> Result<AskOutcome, WorkError> {
+    async fn tell(&self, event: &AskAccepted, language: Language, failure: Failure) -> Result<AskOutcome, WorkError> {
         let reason = failure.log(&self.answerer.model().name());
-        self.edit(event, failure.member_text().to_owned()).await?;
+        self.edit(event, failure.member_text(language).to_owned()).await?;
         Ok(match failure {
             Failure::EmptyKnowledgeBase => AskOutcome::EmptyKnowledgeBase,
             _ => AskOutcome::Failed { reason },

@@ -9,6 +9,7 @@ use tracing::{info, warn};
 
 use crate::clock::Timestamp;
 use crate::events::ChannelMessage;
+use crate::language::Language;
 use crate::message::{OutboundMessage, ReplyKind};
 use crate::ports::{Claim, ClaimStore, DiscordRest};
 use crate::texts;
@@ -22,7 +23,7 @@ pub const FOLLOW_UP_WINDOW: Duration = Duration::from_secs(2);
 pub(crate) enum Gate {
     /// Go ahead; the window starts now.
     Open,
-    /// Held back until `until`; the member has been told.
+    /// Held back; the member has been told when to ask again.
     Held,
 }
 
@@ -31,6 +32,7 @@ pub(crate) async fn pass(
     claims: &Arc<dyn ClaimStore>,
     discord: &Arc<dyn DiscordRest>,
     message: &ChannelMessage,
+    language: Language,
     seconds: u32,
     now: Timestamp,
 ) -> Gate {
@@ -56,8 +58,12 @@ pub(crate) async fn pass(
     let notice = format!("cooldown-notice:{}:{}", message.guild_id, message.author_id);
     let first = matches!(claims.claim(&notice, now, until).await, Ok(Claim::Acquired));
     let told = if first {
-        let reply =
-            OutboundMessage::reply(message.message_id, ReplyKind::Cooldown, 0, texts::cooldown(until.distance(now)));
+        let reply = OutboundMessage::reply(
+            message.message_id,
+            ReplyKind::Cooldown,
+            0,
+            texts::cooldown(language, until.distance(now)),
+        );
         discord.create_message(message.channel_id, &reply).await.map(drop)
     } else {
         discord.react(message.channel_id, message.message_id, texts::COOLDOWN_REACTION).await

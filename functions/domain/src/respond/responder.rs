@@ -10,6 +10,7 @@ use crate::answer::{AnswerConfig, Answerer, Composed, Failure, Refusal, WorkErro
 use crate::clock::Timestamp;
 use crate::conversation::{self, ChannelLine, ConversationKey};
 use crate::events::ChannelMessage;
+use crate::language::Language;
 use crate::message::{MAX_PARTS, OutboundMessage, ReplyKind};
 use crate::model::{AnswerRequest, DecideRequest};
 use crate::ports::{ChannelHistory, ClaimStore, DiscordRest, Ports};
@@ -66,15 +67,17 @@ impl MessageResponder {
             return Ok(RespondOutcome::Skipped(silence.into()));
         }
         let question = strip_mention(&message.content, message.bot_user_id);
+        let language = Language::of_member(&question, None);
         let context = self.channel_context(&settings, message, &question, now).await;
         if question.is_empty() {
             if !addressed {
                 return Ok(RespondOutcome::Skipped(SkipReason::NotAnswerable));
             }
-            self.reply(message, ReplyKind::Greeting, texts::greeting(&message.author_name)).await?;
+            self.reply(message, ReplyKind::Greeting, texts::greeting(language, &message.author_name)).await?;
             return Ok(RespondOutcome::Greeted);
         }
-        self.answer(&settings, message, &question, addressed, context, now).await
+        let asked = Asked { message, question: &question, language, addressed };
+        self.answer(&settings, &asked, context, now).await
     }
 
     /// Records the message in the channel's history and returns the lines before it, when
@@ -113,12 +116,11 @@ impl MessageResponder {
     async fn answer(
         &self,
         settings: &GuildSettings,
-        message: &ChannelMessage,
-        question: &str,
-        addressed: bool,
+        asked: &Asked<'_>,
         channel_context: Vec<ChannelLine>,
         now: Timestamp,
     ) -> Result<RespondOutcome, WorkError> {
+        let Asked { message, question, language, addressed } = *asked;
         let key = conversation_key(message);
         let history = self.answerer.history(key, now).await.unwrap_or_else(|error| {
             warn!(error = &error as &dyn std::error::Error, "could not load the member's earlier turns");
@@ -126,7 +128,7 @@ impl MessageResponder {
         });
         let results = match self.answerer.retrieve(message.guild_id, question, &history).await {
             Ok(results) => results,
-            Err(error) => return self.fail(message, addressed, &Failure::Search(error)).await,
+            Err(error) => return self.fail(asked, &Failure::Search(error)).await,
         };
         if !addressed && settings.smart_mode {
             let decide = DecideRequest {
@@ -141,17 +143,19 @@ impl MessageResponder {
                 return Ok(RespondOutcome::Skipped(SkipReason::NotAnswerable));
             }
         }
-        if cooldown::pass(&self.claims, &self.discord, message, settings.cooldown_seconds, now).await == Gate::Held {
+        if cooldown::pass(&self.claims, &self.discord, message, language, settings.cooldown_seconds, now).await
+            == Gate::Held
+        {
             return Ok(RespondOutcome::Skipped(SkipReason::Cooldown));
         }
         let held = match self.answerer.reserve(message.guild_id, settings, now).await {
             Ok(held) => held,
             Err(Refusal::Exhausted { limit, month }) if addressed => {
-                self.reply(message, ReplyKind::Quota, texts::quota_exhausted(limit, month)).await?;
+                self.reply(message, ReplyKind::Quota, texts::quota_exhausted(language, limit, month)).await?;
                 return Ok(RespondOutcome::QuotaExhausted);
             }
             Err(Refusal::Exhausted { .. }) => return Ok(RespondOutcome::Skipped(SkipReason::QuotaExhausted)),
-            Err(Refusal::Store(error)) => return self.fail(message, addressed, &Failure::Store(error)).await,
+            Err(Refusal::Store(error)) => return self.fail(asked, &Failure::Store(error)).await,
         };
         if let Err(error) = self.discord.trigger_typing(message.channel_id).await {
             info!(error = &error as &dyn std::error::Error, "typing indicator failed");
@@ -162,6 +166,7 @@ impl MessageResponder {
             history,
             passages: results.passages,
             locale: None,
+            language,
             channel_context,
         };
         let attempt = async {
@@ -177,7 +182,7 @@ impl MessageResponder {
                 Ok(RespondOutcome::Answered { parts })
             }
             Err(Failure::Delivery { error, .. }) => Err(WorkError::Discord(error)),
-            Err(failure) => self.fail(message, addressed, &failure).await,
+            Err(failure) => self.fail(asked, &failure).await,
         }
     }
 
@@ -203,20 +208,28 @@ impl MessageResponder {
     }
 
     /// A failure: the member who addressed the bot is told; otherwise Steward stays silent.
-    async fn fail(
-        &self,
-        message: &ChannelMessage,
-        addressed: bool,
-        failure: &Failure,
-    ) -> Result<RespondOutcome, WorkError> {
+    async fn fail(&self, asked: &Asked<'_>, failure: &Failure) -> Result<RespondOutcome, WorkError> {
         let reason = failure.log(&self.answerer.model().name());
-        if addressed {
-            self.reply(message, ReplyKind::Failure, texts::CHANNEL_ANSWER_FAILED.to_owned()).await?;
+        if asked.addressed {
+            let text = texts::channel_answer_failed(asked.language).to_owned();
+            self.reply(asked.message, ReplyKind::Failure, text).await?;
             Ok(RespondOutcome::Failed { reason })
         } else {
             Ok(RespondOutcome::Skipped(SkipReason::Failed))
         }
     }
+}
+
+/// A message worth answering, as the responder reads it.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    message: &'a ChannelMessage,
+    /// The text without the bot's mention.
+    question: &'a str,
+    /// The member's language.
+    language: Language,
+    /// It mentions or replies to the bot.
+    addressed: bool,
 }
 
 fn conversation_key(message: &ChannelMessage) -> ConversationKey {
@@ -369,6 +382,18 @@ mod tests {
         ));
         assert!(replies(&h)[0].content.contains("try again"));
         assert_eq!(used(&h).await, 0, "failures are refunded");
+    }
+
+    #[tokio::test]
+    async fn a_member_hears_failures_in_the_language_they_wrote() {
+        let h = harness(all_messages()).await;
+        h.fakes.model.push(Err(ModelErrorKind::Timeout));
+        h.responder.handle(&message(1, "<@99> ¿cuánto tardan los reembolsos?", true)).await.unwrap();
+        h.fakes.model.push(Err(ModelErrorKind::Timeout));
+        h.responder.handle(&message(2, "<@99> ile trwa zwrot pieniędzy?", true)).await.unwrap();
+        let replies = replies(&h);
+        assert!(replies[0].content.starts_with("Lo siento"), "{}", replies[0].content);
+        assert!(replies[1].content.starts_with("Przepraszam"), "{}", replies[1].content);
     }
 
     #[tokio::test]
