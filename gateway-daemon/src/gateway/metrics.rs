@@ -26,6 +26,8 @@ pub struct Metrics {
     pub spooled: AtomicU64,
     /// Shards with an active session.
     pub shards_ready: AtomicU64,
+    /// Shards the gateway runs (Discord's recommendation or `STEWARD_SHARDS`); 0 until known.
+    pub shards_total: AtomicU64,
 }
 
 impl Metrics {
@@ -107,6 +109,11 @@ impl Metrics {
             "# HELP steward_gateway_shards_ready Shards with an active session.\n# TYPE steward_gateway_shards_ready gauge"
         );
         let _ = writeln!(out, "steward_gateway_shards_ready {}", self.shards_ready.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP steward_gateway_shards_total Shards the gateway runs (0 until known).\n# TYPE steward_gateway_shards_total gauge"
+        );
+        let _ = writeln!(out, "steward_gateway_shards_total {}", self.shards_total.load(Ordering::Relaxed));
         out
     }
 }
@@ -128,5 +135,9 @@ mod tests {
         assert!(text.contains("steward_gateway_forward_latency_seconds_bucket{le=\"0.0025\"} 0\n"));
         assert!(text.contains("steward_gateway_forward_latency_seconds_bucket{le=\"0.005\"} 1\n"));
         assert!(text.contains("steward_gateway_forward_latency_seconds_bucket{le=\"+Inf\"} 1\n"));
+        metrics.shards_total.store(2, Ordering::Relaxed);
+        assert!(
+            metrics.render().contains("# TYPE steward_gateway_shards_total gauge\nsteward_gateway_shards_total 2\n")
+        );
     }
 }
