@@ -77,17 +77,15 @@ impl Daemon {
         Ok(Self { options, gateway, spool, metrics })
     }
 
-    /// The daemon's counters.
+    /// The counters `/metrics` exports and `/healthz` judges by.
     #[must_use]
     pub fn metrics(&self) -> Arc<Metrics> {
         Arc::clone(&self.metrics)
     }
 
-    /// Serves health and metrics on `listener`, drains the spool, and holds the gateway until
-    /// `shutdown` resolves or the gateway closes fatally.
-    ///
-    /// Returns the process exit status: 0, or the gateway's fatal status (see
-    /// [`gateway::Exit::status`]).
+    /// Holds the gateway with `/healthz` and `/metrics` on `listener`, draining the spool every
+    /// [`SPOOL_DRAIN_EVERY`], until `shutdown` or a fatal close; returns the exit status
+    /// ([`gateway::Exit::status`]).
     ///
     /// # Errors
     /// Returns the server's I/O error or a gateway start-up failure.
