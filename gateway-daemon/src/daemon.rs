@@ -1,5 +1,4 @@
-//! `steward gateway`, the AWS-mode daemon: settings from DynamoDB, events to EventBridge through
-//! a disk spool in `STEWARD_DATA_DIR`, `/healthz` and `/metrics` on `STEWARD_GATEWAY_LISTEN`.
+//! `steward gateway`, the AWS-mode daemon: DynamoDB settings in, EventBridge (via a disk spool) out.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,7 +26,8 @@ pub async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
     crate::serve::bind(config.gateway_listen, "STEWARD_GATEWAY_LISTEN").await
 }
 
-/// The composed daemon: the gateway, the spool in front of the destination, and the counters.
+/// The composed daemon: the gateway, the disk spool (in `STEWARD_DATA_DIR`) in front of the
+/// destination, and the counters served on `STEWARD_GATEWAY_LISTEN`.
 pub struct Daemon {
     options: GatewayOptions,
     gateway: Arc<Gateway>,

@@ -1,5 +1,4 @@
-//! Serving HTTP beside the gateway until shutdown: the run loop `steward run` and
-//! `steward gateway` share.
+//! The run loop `steward run` and `steward gateway` share: HTTP beside the gateway until shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,5 +1,4 @@
-//! Test doubles shared by the gateway's unit tests: a destination that can be switched off and
-//! sample events.
+//! Test doubles for the gateway's unit tests: a destination that can fail, and sample events.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
