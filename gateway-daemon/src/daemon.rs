@@ -42,6 +42,9 @@ impl Daemon {
     /// # Errors
     /// Fails when a variable AWS mode needs is unset, or the store or spool cannot be opened.
     pub async fn build(config: &Config, count_only: bool) -> anyhow::Result<Self> {
+        // Fail on a missing Discord variable before opening stores or reaching out to AWS.
+        config.discord.require_bot_token()?;
+        config.discord.require_application_id()?;
         let (store, destination): (Arc<dyn SettingsStore>, Arc<dyn Forward>) = if count_only {
             let store = steward_embedded::SqliteStore::open_in(&config.data_dir)?;
             (Arc::new(store), Arc::new(CountingSink::default()))
