@@ -24,12 +24,19 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::gateway::metrics::Metrics;
-use crate::gateway::settings_cache::SettingsCache;
-use crate::gateway::{self, Exit, Gateway, GatewayOptions};
+use crate::gateway::{self, Gateway, GatewayOptions};
 use crate::local_bus::{LocalBus, local_bus, run_worker};
 
 /// Where the generated admin token is kept when `STEWARD_ADMIN_TOKEN` is unset.
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+/// Binds `STEWARD_LISTEN`, where every route is served.
+///
+/// # Errors
+/// Returns the I/O error, naming the variable.
+pub async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
+    crate::serve::bind(config.listen, "STEWARD_LISTEN").await
+}
 
 /// The composed standalone application: routes, the background worker, and the gateway.
 pub struct App {
@@ -80,24 +87,10 @@ impl App {
         let worker = tokio::spawn(run_worker(rx, Worker::from_ports(ports, AskConfig::default())));
 
         let metrics = Arc::new(Metrics::default());
-        let gateway = match (&config.discord.bot_token, config.discord.application_id) {
-            (Some(token), Some(application_id)) => Some((
-                GatewayOptions {
-                    token: token.clone(),
-                    api_base: config.discord.api_base.clone(),
-                    gateway_url: config.discord.gateway_url.clone(),
-                    shards: config.shards,
-                    state_dir: config.data_dir.clone(),
-                },
-                Arc::new(Gateway {
-                    settings: Arc::new(SettingsCache::new(shared.clone())),
-                    forward: Arc::new(bus.clone()),
-                    metrics: Arc::clone(&metrics),
-                    application_id,
-                }),
-            )),
-            _ => None,
-        };
+        // Without a bot token and application id there is no gateway; the banner says so.
+        let gateway =
+            Gateway::from_config(config, shared.clone(), Arc::new(bus.clone()), Arc::clone(&metrics), clock.clone())
+                .ok();
 
         let intake = AskIntake::new(shared.clone(), shared.clone(), Arc::new(bus.clone()), clock.clone());
         let router = Router::new()
@@ -141,7 +134,8 @@ impl App {
     /// Serves on `listener` (and holds the gateway when configured) until `shutdown` resolves
     /// or the gateway closes fatally; then lets in-flight answers finish.
     ///
-    /// Returns the process exit status: 0, or the gateway's fatal status (see [`Exit::status`]).
+    /// Returns the process exit status: 0, or the gateway's fatal status (see
+    /// [`gateway::Exit::status`]).
     ///
     /// # Errors
     /// Returns the server's I/O error or a gateway start-up failure.
@@ -151,42 +145,8 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<u8> {
         let Self { router, worker, gateway, bus, .. } = self;
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let gateway_task = gateway.map(|(options, gateway)| {
-            let stop = stop_rx.clone();
-            tokio::spawn(async move { gateway::run(options, gateway, stop).await })
-        });
-        let mut server_stop = stop_rx.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = server_stop.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
-        let exit: anyhow::Result<Exit> = match gateway_task {
-            Some(mut task) => {
-                let finished = tokio::select! {
-                    () = shutdown => {
-                        let _ = stop_tx.send(true);
-                        task.await
-                    }
-                    result = &mut task => result,
-                };
-                finished.context("the gateway task panicked").and_then(|r| r.map_err(Into::into))
-            }
-            None => {
-                shutdown.await;
-                Ok(Exit::Shutdown)
-            }
-        };
-        if let Ok(exit @ Exit::Fatal(_)) = &exit {
-            tracing::error!("{}", exit.advice());
-        }
-        // Whatever ended the gateway, the HTTP server and the worker stop too, in order.
-        let _ = stop_tx.send(true);
-        crate::systemd::stopping();
-        server.await.context("the HTTP server task panicked")?.context("serving HTTP")?;
+        let (stop, _) = watch::channel(false);
+        let exit = crate::serve::serve_with_gateway(listener, router, gateway, &stop, shutdown).await;
         // The router and the gateway held the bus; with them gone the worker drains and stops.
         drop(bus);
         worker.await.context("the worker task panicked")?;

@@ -23,6 +23,8 @@ pub struct Recorded {
 #[derive(Default)]
 struct Inner {
     gateway_url: String,
+    /// The shard count `GET /gateway/bot` recommends (0 means the default, 1).
+    shards: u32,
     requests: Vec<Recorded>,
     rate_limit_next: usize,
     fail_next: Vec<u16>,
@@ -47,6 +49,11 @@ impl FakeDiscord {
     /// The URL `GET /gateway/bot` advertises.
     pub fn set_gateway_url(&self, url: &str) {
         self.inner.lock().unwrap().gateway_url = url.to_owned();
+    }
+
+    /// The shard count `GET /gateway/bot` recommends (1 unless set).
+    pub fn set_shards(&self, shards: u32) {
+        self.inner.lock().unwrap().shards = shards;
     }
 
     /// Answers the next `n` requests with 429 and a short `retry_after`.
@@ -108,10 +115,13 @@ async fn handle(
         .into_response();
     }
     if method == Method::GET && path.ends_with("/gateway/bot") {
-        let url = inner.lock().unwrap().gateway_url.clone();
+        let (url, shards) = {
+            let inner = inner.lock().unwrap();
+            (inner.gateway_url.clone(), inner.shards.max(1))
+        };
         // max_concurrency 0 lets the client re-identify without the 5 s wait (tests only).
         return axum::Json(json!({
-            "url": url, "shards": 1,
+            "url": url, "shards": shards,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 0}
         }))
         .into_response();

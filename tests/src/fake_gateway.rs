@@ -3,7 +3,8 @@
 //! It speaks enough of the protocol to drive a real client: HELLO, IDENTIFY → READY (with its
 //! own ws:// URL as `resume_gateway_url`), heartbeats and ACKs (which can be withheld to make a
 //! zombie), dispatches with increasing sequence numbers kept in a replay buffer, RESUME →
-//! replay → RESUMED, op 7, op 9, close codes, and abrupt TCP drops.
+//! replay → RESUMED, op 7, op 9, close codes, and abrupt TCP drops. READY can be withheld
+//! from all but the first IDENTIFYs, to hold some shards of a sharded client unready.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,6 +35,8 @@ enum Control {
     Drop,
     /// Send the frames prepared by [`FakeGateway::prepare_burst`] (load tests).
     Burst,
+    /// Send READY to connections whose IDENTIFY was held.
+    ReleaseReady,
 }
 
 #[derive(Debug, Default)]
@@ -50,6 +53,8 @@ struct Inner {
     heartbeat_interval_ms: u64,
     /// Pre-serialised MESSAGE_CREATE frames for a load test (not kept for replay).
     burst: Vec<String>,
+    /// How many more IDENTIFYs get READY; `None`: all of them.
+    ready_budget: Option<u32>,
 }
 
 /// The fake gateway; clone it freely.
@@ -160,6 +165,17 @@ impl FakeGateway {
         self.lock().ack_heartbeats = ack;
     }
 
+    /// Answers only the next `n` IDENTIFYs with READY; later ones wait for [`Self::release_ready`].
+    pub fn withhold_ready_after(&self, n: u32) {
+        self.lock().ready_budget = Some(n);
+    }
+
+    /// Sends READY to every held IDENTIFY, and to all later ones.
+    pub fn release_ready(&self) {
+        self.lock().ready_budget = None;
+        let _ = self.control.send(Control::ReleaseReady);
+    }
+
     /// IDENTIFYs received.
     pub fn identifies(&self) -> u32 {
         self.lock().identifies
@@ -212,6 +228,7 @@ async fn connection(fake: FakeGateway, mut socket: WebSocket) {
         return;
     }
     let mut live = false; // identified or resumed on this connection
+    let mut held: Option<Value> = None; // the shard of an IDENTIFY whose READY is withheld
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -237,20 +254,25 @@ async fn connection(fake: FakeGateway, mut socket: WebSocket) {
                         }
                     }
                     Some(2) => {
-                        let ready = {
+                        let shard = payload["d"]["shard"].clone();
+                        let withheld = {
                             let mut inner = fake.lock();
                             inner.identifies += 1;
-                            let session = format!("session-{}", inner.identifies);
-                            inner.session_id = Some(session.clone());
-                            inner.buffer.clear();
-                            inner.seq += 1;
-                            let seq = inner.seq;
-                            let d = ready_payload(&session, &fake.url);
-                            inner.buffer.push((seq, json!({"op": 0, "t": "READY", "s": seq, "d": d})));
-                            inner.buffer.last().map(|(_, p)| p.clone()).unwrap()
+                            match &mut inner.ready_budget {
+                                Some(0) => true,
+                                Some(budget) => {
+                                    *budget -= 1;
+                                    false
+                                }
+                                None => false,
+                            }
                         };
+                        if withheld {
+                            held = Some(shard);
+                            continue;
+                        }
                         live = true;
-                        if !send(&mut socket, &ready).await { return }
+                        if !send(&mut socket, &fake.ready(&shard)).await { return }
                     }
                     Some(6) => {
                         let session = payload["d"]["session_id"].as_str().unwrap_or_default().to_owned();
@@ -312,6 +334,12 @@ async fn connection(fake: FakeGateway, mut socket: WebSocket) {
                         let _ = socket.send(Message::Close(Some(frame))).await;
                         return;
                     }
+                    Control::ReleaseReady => {
+                        if let Some(shard) = held.take() {
+                            live = true;
+                            if !send(&mut socket, &fake.ready(&shard)).await { return }
+                        }
+                    }
                     Control::Drop => return,
                     Control::Burst => {
                         use futures_util::SinkExt;
@@ -328,7 +356,24 @@ async fn connection(fake: FakeGateway, mut socket: WebSocket) {
     }
 }
 
-fn ready_payload(session: &str, url: &str) -> Value {
+impl FakeGateway {
+    /// Starts a new session: READY (for `shard`, as the IDENTIFY sent it) opens the replay buffer.
+    fn ready(&self, shard: &Value) -> Value {
+        let mut inner = self.lock();
+        let session = format!("session-{}", inner.identifies);
+        inner.session_id = Some(session.clone());
+        inner.buffer.clear();
+        inner.seq += 1;
+        let seq = inner.seq;
+        let d = ready_payload(&session, &self.url, shard);
+        let ready = json!({"op": 0, "t": "READY", "s": seq, "d": d});
+        inner.buffer.push((seq, ready.clone()));
+        ready
+    }
+}
+
+fn ready_payload(session: &str, url: &str, shard: &Value) -> Value {
+    let shard = if shard.is_array() { shard.clone() } else { json!([0, 1]) };
     json!({
         "v": 10,
         "user": {"id": BOT_USER_ID.to_string(), "username": "steward", "discriminator": "0", "global_name": "Steward",
@@ -336,7 +381,7 @@ fn ready_payload(session: &str, url: &str) -> Value {
         "guilds": [{"id": "1200000000000000000", "unavailable": true}],
         "session_id": session,
         "resume_gateway_url": url,
-        "shard": [0, 1],
+        "shard": shard,
         "application": {"id": crate::spawn::APP_ID.to_string(), "flags": 0}
     })
 }

@@ -1,21 +1,26 @@
 //! The gateway daemon against the fake Discord gateway: answering in the channel end to end
-//! (standalone app), and the connection's resilience (the daemon library with a counting sink).
+//! (standalone app), the connection's resilience (the gateway library with a counting sink),
+//! and `steward gateway`'s composition (health over every shard).
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use steward_daemon::gateway::forward::CountingSink;
+use steward_config::Config;
+use steward_daemon::daemon::Daemon;
+use steward_daemon::gateway::forward::{CountingSink, Forward};
 use steward_daemon::gateway::metrics::Metrics;
-use steward_daemon::gateway::settings_cache::SettingsCache;
-use steward_daemon::gateway::{self, Exit, Gateway, GatewayOptions};
-use steward_domain::ids::{ApplicationId, GuildId};
-use steward_domain::ports::SettingsStore;
+use steward_daemon::gateway::{self, Exit, Gateway};
+use steward_domain::clock::{Clock, SystemClock, Timestamp};
+use steward_domain::events::Event;
+use steward_domain::ids::GuildId;
+use steward_domain::ports::{BoxError, SettingsStore};
 use steward_domain::settings::{GuildSettings, ResponseMode};
-use steward_domain::testing::MemoryStore;
+use steward_domain::testing::{ManualClock, MemoryStore};
 use steward_tests::fake_discord::Recorded;
 use steward_tests::fake_gateway::BOT_USER_ID;
 use steward_tests::{FakeDiscord, FakeGateway, MessageSpec, SpawnOptions, message_create, spawn_app, spawn_app_with};
@@ -267,45 +272,76 @@ async fn standalone_run_ends_with_the_fatal_status_and_stops_serving() {
     assert!(reqwest::get(health).await.is_err(), "the HTTP server stopped too");
 }
 
-/// The daemon library alone, with a counting sink.
-struct Daemon {
+/// The gateway library alone (no HTTP), with a counting sink or another destination.
+struct Running<F = CountingSink> {
     gateway: FakeGateway,
-    sink: Arc<CountingSink>,
+    sink: Arc<F>,
     metrics: Arc<Metrics>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Exit>,
     state: tempfile::TempDir,
 }
 
-async fn daemon(gateway: FakeGateway, state: Option<tempfile::TempDir>) -> Daemon {
-    let discord = FakeDiscord::start().await;
-    discord.set_gateway_url(&gateway.url);
+/// The configuration `steward gateway` would read, pointed at the fakes.
+fn config(discord: &FakeDiscord, gateway: &FakeGateway, state: &std::path::Path) -> Config {
+    let vars = HashMap::from([
+        ("DISCORD_BOT_TOKEN", "fake-bot-token".to_owned()),
+        ("DISCORD_APPLICATION_ID", steward_tests::spawn::APP_ID.to_string()),
+        ("DISCORD_API_BASE", discord.base.clone()),
+        ("DISCORD_GATEWAY_URL", gateway.url.clone()),
+        ("STEWARD_DATA_DIR", state.display().to_string()),
+    ]);
+    Config::from_lookup(|name| vars.get(name).cloned()).unwrap()
+}
+
+/// A settings store where the test guild answers every message.
+async fn all_messages_store() -> MemoryStore {
     let store = MemoryStore::default();
     let all = GuildSettings { response_mode: ResponseMode::AllMessages, ..GuildSettings::default() };
     store.put_settings(GuildId::new(GUILD).unwrap(), &all).await.unwrap();
-    let sink = Arc::new(CountingSink::default());
-    let metrics = Arc::new(Metrics::default());
-    let shared = Arc::new(Gateway {
-        settings: Arc::new(SettingsCache::new(Arc::new(store))),
-        forward: sink.clone(),
-        metrics: metrics.clone(),
-        application_id: ApplicationId::new(steward_tests::spawn::APP_ID).unwrap(),
-    });
+    store
+}
+
+async fn daemon(gateway: FakeGateway, state: Option<tempfile::TempDir>) -> Running {
+    daemon_with(gateway, state, Arc::new(CountingSink::default()), Arc::new(SystemClock)).await
+}
+
+async fn daemon_with<F: Forward + 'static>(
+    gateway: FakeGateway,
+    state: Option<tempfile::TempDir>,
+    sink: Arc<F>,
+    clock: Arc<dyn Clock>,
+) -> Running<F> {
+    let discord = FakeDiscord::start().await;
+    discord.set_gateway_url(&gateway.url);
     let state = state.unwrap_or_else(|| tempfile::tempdir().unwrap());
-    let options = GatewayOptions {
-        token: "fake-bot-token".to_owned().into(),
-        api_base: discord.base.clone(),
-        gateway_url: Some(gateway.url.clone()),
-        shards: None,
-        state_dir: state.path().to_owned(),
-    };
+    let metrics = Arc::new(Metrics::default());
+    let config = config(&discord, &gateway, state.path());
+    let forward: Arc<dyn Forward> = sink.clone();
+    let store = Arc::new(all_messages_store().await);
+    let (options, shared) = Gateway::from_config(&config, store, forward, metrics.clone(), clock).unwrap();
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(async move { gateway::run(options, shared, stop_rx).await.unwrap() });
     assert!(gateway.wait_until(WAIT, |g| g.identifies() + g.resumes() > 0).await);
-    Daemon { gateway, sink, metrics, stop, task, state }
+    Running { gateway, sink, metrics, stop, task, state }
 }
 
-impl Daemon {
+impl<F> Running<F> {
+    /// Dispatches a chat message in the all-messages guild; returns its sequence.
+    fn chat(&self, id: u64) -> u64 {
+        self.gateway.message(message_create(MessageSpec { id, content: "hello there", ..MessageSpec::default() }))
+    }
+
+    /// Stops the daemon and returns the saved checkpoint of shard 0.
+    async fn shut_down(self) -> (Value, tempfile::TempDir) {
+        let _ = self.stop.send(true);
+        assert_eq!(tokio::time::timeout(WAIT, self.task).await.unwrap().unwrap(), Exit::Shutdown);
+        let saved = std::fs::read_to_string(self.state.path().join("gateway-shard-0.json")).unwrap();
+        (serde_json::from_str(&saved).unwrap(), self.state)
+    }
+}
+
+impl Running {
     fn forwarded(&self) -> u64 {
         self.sink.0.load(Ordering::Relaxed)
     }
@@ -320,10 +356,53 @@ impl Daemon {
         }
         false
     }
+}
 
-    fn chat(&self, id: u64) {
-        self.gateway.message(message_create(MessageSpec { id, content: "hello there", ..MessageSpec::default() }));
+/// A destination that can be switched off, as when EventBridge and even the disk spool fail.
+#[derive(Default)]
+struct Switch {
+    down: AtomicBool,
+    /// Message ids handed on, in order.
+    delivered: Mutex<Vec<u64>>,
+    /// Message ids offered while down.
+    refused: Mutex<Vec<u64>>,
+}
+
+impl Switch {
+    fn delivered(&self) -> Vec<u64> {
+        self.delivered.lock().unwrap().clone()
     }
+
+    fn refused(&self) -> Vec<u64> {
+        self.refused.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl Forward for Switch {
+    async fn forward(&self, events: &[Event]) -> Result<(), BoxError> {
+        let ids = events.iter().filter_map(|e| match e {
+            Event::MessageCreated(m) => Some(m.message_id.get()),
+            Event::AskAccepted(_) => None,
+        });
+        if self.down.load(Ordering::SeqCst) {
+            self.refused.lock().unwrap().extend(ids);
+            return Err("the destination and the spool are unavailable".into());
+        }
+        self.delivered.lock().unwrap().extend(ids);
+        Ok(())
+    }
+}
+
+async fn eventually(condition: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    condition()
 }
 
 #[tokio::test]
@@ -402,9 +481,40 @@ async fn a_clean_shutdown_saves_the_session_and_a_restart_resumes_it() {
 }
 
 #[tokio::test]
+async fn events_that_could_not_be_handed_on_are_replayed_after_a_restart() {
+    // GIVEN a daemon whose destination fails (even the spool) after the first message
+    let gateway = FakeGateway::start().await;
+    let first = daemon_with(gateway.clone(), None, Arc::new(Switch::default()), Arc::new(SystemClock)).await;
+    first.chat(1);
+    assert!(eventually(|| first.sink.delivered() == [1]).await);
+    first.sink.down.store(true, Ordering::SeqCst);
+
+    // WHEN two messages arrive that cannot be handed on, and the daemon is stopped
+    let second_sequence = first.chat(2);
+    first.chat(3);
+    assert!(eventually(|| first.sink.refused().contains(&3)).await, "both were offered");
+    let sink = Arc::clone(&first.sink);
+    let (saved, state) = first.shut_down().await;
+
+    // THEN the checkpoint stays behind them
+    assert!(saved["sequence"].as_u64().unwrap() < second_sequence, "{saved} vs {second_sequence}");
+
+    // WHEN it restarts with a working destination
+    let restarted = daemon_with(gateway, Some(state), Arc::new(Switch::default()), Arc::new(SystemClock)).await;
+
+    // THEN Discord replays them and each reaches the destination exactly once
+    assert!(eventually(|| restarted.sink.delivered().len() >= 2).await, "{:?}", restarted.sink.delivered());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sink.delivered(), [1]);
+    assert_eq!(restarted.sink.delivered(), [2, 3]);
+    assert_eq!(restarted.gateway.resumes(), 1, "resumed, not re-identified");
+    let _ = restarted.stop.send(true);
+}
+
+#[tokio::test]
 async fn the_health_endpoint_reports_ready_shards_and_metrics_render() {
     let d = daemon(FakeGateway::start().await, None).await;
-    let router = gateway::health_router(d.metrics.clone(), 1).merge(gateway::metrics_router(d.metrics.clone()));
+    let router = gateway::health_router(d.metrics.clone()).merge(gateway::metrics_router(d.metrics.clone()));
     let addr = steward_tests::serve(router).await;
     let client = reqwest::Client::new();
     let mut status = 0;
@@ -423,4 +533,79 @@ async fn the_health_endpoint_reports_ready_shards_and_metrics_render() {
     assert!(text.contains("steward_gateway_forward_latency_seconds_count 1"), "{text}");
     let _ = d.stop.send(true);
     let _ = BOT_USER_ID;
+}
+
+#[tokio::test]
+async fn checkpoints_are_stamped_and_aged_by_the_injected_clock() {
+    // GIVEN a daemon whose clock stands at a known time
+    let clock = Arc::new(ManualClock::at(Timestamp::from_secs(1_000_000)));
+    let gateway = FakeGateway::start().await;
+    let sink = || Arc::new(CountingSink::default());
+    let first = daemon_with(gateway.clone(), None, sink(), clock.clone()).await;
+    first.chat(1);
+    assert!(first.wait_forwarded(1).await);
+
+    // WHEN it stops, THEN the checkpoint carries that time
+    let (saved, state) = first.shut_down().await;
+    assert_eq!(saved["saved_at"], 1_000_000);
+
+    // WHEN it restarts nine minutes later by that clock, THEN it resumes
+    clock.advance(Duration::from_secs(9 * 60));
+    let second = daemon_with(gateway.clone(), Some(state), sink(), clock.clone()).await;
+    assert!(gateway.wait_until(WAIT, |g| g.resumes() == 1).await);
+    let (saved, state) = second.shut_down().await;
+    assert_eq!(saved["saved_at"], 1_000_540);
+
+    // WHEN it restarts eleven minutes after that, THEN the session is too old: it identifies anew
+    clock.advance(Duration::from_secs(11 * 60));
+    let third = daemon_with(gateway.clone(), Some(state), sink(), clock).await;
+    assert!(gateway.wait_until(WAIT, |g| g.identifies() == 2).await, "a new session");
+    assert_eq!(gateway.resumes(), 1, "no resume of the stale checkpoint");
+    let _ = third.stop.send(true);
+}
+
+#[tokio::test]
+async fn steward_gateway_is_healthy_only_once_every_recommended_shard_is_ready() {
+    // GIVEN Discord recommends two shards (STEWARD_SHARDS unset) and READYs only the first
+    let discord = FakeDiscord::start().await;
+    let fake = FakeGateway::start().await;
+    discord.set_gateway_url(&fake.url);
+    discord.set_shards(2);
+    fake.withhold_ready_after(1);
+    let state = tempfile::tempdir().unwrap();
+    let config = config(&discord, &fake, state.path());
+    let store = Arc::new(all_messages_store().await);
+    let daemon = Daemon::from_ports(&config, store, Arc::new(CountingSink::default()), Arc::new(SystemClock)).unwrap();
+    let metrics = daemon.metrics();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(daemon.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let health = || async {
+        let response = client.get(format!("{base}/healthz")).send().await.unwrap();
+        (response.status().as_u16(), response.json::<Value>().await.unwrap())
+    };
+
+    // WHEN both shards have identified and one is ready
+    assert!(fake.wait_until(WAIT, |g| g.identifies() == 2).await, "both shards connect");
+    assert!(eventually(|| metrics.shards_ready.load(Ordering::Relaxed) == 1).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // THEN the daemon is not healthy
+    let (status, body) = health().await;
+    assert_eq!((status, &body), (503, &json!({"shards": 2, "shards_ready": 1})));
+
+    // WHEN the second shard gets READY, THEN it is
+    fake.release_ready();
+    assert!(eventually(|| metrics.shards_ready.load(Ordering::Relaxed) == 2).await);
+    let (status, body) = health().await;
+    assert_eq!((status, &body), (200, &json!({"shards": 2, "shards_ready": 2})));
+    let text = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("steward_gateway_shards_total 2\n"), "{text}");
+
+    stop.send(()).unwrap();
+    assert_eq!(tokio::time::timeout(WAIT, served).await.unwrap().unwrap().unwrap(), 0);
 }

@@ -65,6 +65,32 @@ pub struct DiscordConfig {
     pub gateway_url: Option<String>,
 }
 
+impl DiscordConfig {
+    /// `DISCORD_APPLICATION_ID`, for commands, invites and the gateway.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming `DISCORD_APPLICATION_ID` when it is unset.
+    pub fn require_application_id(&self) -> Result<ApplicationId, ConfigError> {
+        Config::require(&self.application_id, "DISCORD_APPLICATION_ID").copied()
+    }
+
+    /// `DISCORD_PUBLIC_KEY` (64 lowercase hex characters), for verifying interactions.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming `DISCORD_PUBLIC_KEY` when it is unset.
+    pub fn require_public_key(&self) -> Result<&str, ConfigError> {
+        Config::require(&self.public_key, "DISCORD_PUBLIC_KEY").map(String::as_str)
+    }
+
+    /// `DISCORD_BOT_TOKEN` (or the systemd credential), for the gateway and REST calls.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming `DISCORD_BOT_TOKEN` when it is unset.
+    pub fn require_bot_token(&self) -> Result<&SecretString, ConfigError> {
+        Config::require(&self.bot_token, "DISCORD_BOT_TOKEN")
+    }
+}
+
 /// Which language model answers.
 #[derive(Debug, Clone)]
 pub enum LlmConfig {
@@ -233,6 +259,30 @@ impl Config {
         value.as_ref().ok_or_else(|| ConfigError::new(variable, "must be set"))
     }
 
+    /// `STEWARD_TABLE`, which AWS mode cannot run without.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming `STEWARD_TABLE` when it is unset.
+    pub fn require_table(&self) -> Result<&str, ConfigError> {
+        Self::require(&self.table, "STEWARD_TABLE").map(String::as_str)
+    }
+
+    /// `STEWARD_EVENT_BUS`, which AWS mode cannot run without.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming `STEWARD_EVENT_BUS` when it is unset.
+    pub fn require_event_bus(&self) -> Result<&str, ConfigError> {
+        Self::require(&self.event_bus, "STEWARD_EVENT_BUS").map(String::as_str)
+    }
+
+    /// `STEWARD_ADMIN_TOKEN`, which the settings API cannot run without in AWS mode.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming `STEWARD_ADMIN_TOKEN` when it is unset.
+    pub fn require_admin_token(&self) -> Result<&SecretString, ConfigError> {
+        Self::require(&self.admin_token, "STEWARD_ADMIN_TOKEN")
+    }
+
     /// What is missing for Discord to reach this deployment, as operator-facing lines.
     #[must_use]
     pub fn missing_for_live(&self) -> Vec<&'static str> {
@@ -293,6 +343,38 @@ mod tests {
         assert_eq!(config(&[("DISCORD_API_BASE", "discord.com")]).unwrap_err().variable, "DISCORD_API_BASE");
         assert_eq!(config(&[("STEWARD_SHARDS", "0")]).unwrap_err().variable, "STEWARD_SHARDS");
         assert_eq!(config(&[("STEWARD_GATEWAY_LISTEN", "x")]).unwrap_err().variable, "STEWARD_GATEWAY_LISTEN");
+    }
+
+    #[test]
+    fn required_variables_are_named_when_missing() {
+        let c = config(&[]).unwrap();
+        let message = |e: ConfigError| e.to_string();
+        assert_eq!(message(c.require_table().unwrap_err()), "STEWARD_TABLE: must be set");
+        assert_eq!(message(c.require_event_bus().unwrap_err()), "STEWARD_EVENT_BUS: must be set");
+        assert_eq!(message(c.require_admin_token().unwrap_err()), "STEWARD_ADMIN_TOKEN: must be set");
+        assert_eq!(message(c.discord.require_application_id().unwrap_err()), "DISCORD_APPLICATION_ID: must be set");
+        assert_eq!(message(c.discord.require_public_key().unwrap_err()), "DISCORD_PUBLIC_KEY: must be set");
+        assert_eq!(message(c.discord.require_bot_token().unwrap_err()), "DISCORD_BOT_TOKEN: must be set");
+    }
+
+    #[test]
+    fn required_variables_are_returned_when_set() {
+        let key = "AB".repeat(32);
+        let c = config(&[
+            ("STEWARD_TABLE", "steward-table"),
+            ("STEWARD_EVENT_BUS", "steward-bus"),
+            ("STEWARD_ADMIN_TOKEN", "admin-secret"),
+            ("DISCORD_APPLICATION_ID", "123"),
+            ("DISCORD_PUBLIC_KEY", &key),
+            ("DISCORD_BOT_TOKEN", "bot-secret"),
+        ])
+        .unwrap();
+        assert_eq!(c.require_table().unwrap(), "steward-table");
+        assert_eq!(c.require_event_bus().unwrap(), "steward-bus");
+        assert_eq!(secrecy::ExposeSecret::expose_secret(c.require_admin_token().unwrap()), "admin-secret");
+        assert_eq!(c.discord.require_application_id().unwrap(), ApplicationId::new(123).unwrap());
+        assert_eq!(c.discord.require_public_key().unwrap(), "ab".repeat(32));
+        assert_eq!(secrecy::ExposeSecret::expose_secret(c.discord.require_bot_token().unwrap()), "bot-secret");
     }
 
     #[test]

@@ -202,35 +202,8 @@ fn count_lines(path: &Path) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-    use std::sync::atomic::AtomicBool;
-
     use super::*;
-
-    #[derive(Default)]
-    struct Flaky {
-        down: AtomicBool,
-        got: Mutex<Vec<Event>>,
-    }
-
-    #[async_trait]
-    impl Forward for Flaky {
-        async fn forward(&self, events: &[Event]) -> Result<(), BoxError> {
-            if self.down.load(Ordering::SeqCst) {
-                return Err("unreachable".into());
-            }
-            self.got.lock().unwrap().extend_from_slice(events);
-            Ok(())
-        }
-    }
-
-    fn event(n: u64) -> Event {
-        let sample: serde_json::Value =
-            serde_json::from_str(include_str!("../../../events/ask-accepted.json")).unwrap();
-        let mut detail = sample["detail"].clone();
-        detail["interaction_id"] = serde_json::json!(n.to_string());
-        Event::from_parts("ask.accepted", detail).unwrap()
-    }
+    use crate::gateway::testing::{Flaky, event};
 
     #[tokio::test]
     async fn batches_survive_an_outage_in_order_and_a_restart() {
@@ -244,7 +217,7 @@ mod tests {
         assert_eq!(metrics.spooled.load(Ordering::Relaxed), 2);
         flaky.down.store(false, Ordering::SeqCst);
         spooled.forward(&[event(4)]).await.unwrap();
-        assert_eq!(flaky.got.lock().unwrap().len(), 1, "new events queue behind the spool");
+        assert_eq!(flaky.ids().len(), 1, "new events queue behind the spool");
 
         // A restart finds the spool on disk.
         drop(spooled);
@@ -252,17 +225,7 @@ mod tests {
         let reopened = Spooled::new(flaky.clone(), dir.path(), SPOOL_LIMIT_BYTES, metrics.clone()).unwrap();
         assert_eq!(metrics.spooled.load(Ordering::Relaxed), 3);
         assert_eq!(reopened.drain().await, 3);
-        let ids: Vec<String> = flaky
-            .got
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|e| match e {
-                Event::AskAccepted(a) => a.interaction_id.to_string(),
-                Event::MessageCreated(m) => m.message_id.to_string(),
-            })
-            .collect();
-        assert_eq!(ids, ["1", "2", "3", "4"]);
+        assert_eq!(flaky.ids(), [1, 2, 3, 4]);
         assert_eq!(metrics.spooled.load(Ordering::Relaxed), 0);
     }
 
@@ -279,11 +242,51 @@ mod tests {
         assert!(size <= 2_000, "{size} bytes");
         flaky.down.store(false, Ordering::SeqCst);
         spooled.drain().await;
-        let got = flaky.got.lock().unwrap();
+        let got = flaky.ids();
         assert!(!got.is_empty() && got.len() < 20);
-        assert!(
-            matches!(got.last(), Some(Event::AskAccepted(a)) if a.interaction_id.to_string() == "20"),
-            "the newest are kept"
-        );
+        assert_eq!(got.last(), Some(&20), "the newest are kept");
+    }
+
+    /// Lets spawned tasks run up to their next wait (the clock is paused, so time stands still).
+    async fn settle() {
+        for _ in 0..16 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_spool_drains_on_its_timer_until_shutdown() {
+        const EVERY: Duration = Duration::from_secs(5);
+        let dir = tempfile::tempdir().unwrap();
+        let flaky = Arc::new(Flaky::default());
+        let metrics = Arc::new(Metrics::default());
+        let spooled = Arc::new(Spooled::new(flaky.clone(), dir.path(), SPOOL_LIMIT_BYTES, metrics.clone()).unwrap());
+        flaky.down.store(true, Ordering::SeqCst);
+        spooled.forward(&[event(1), event(2)]).await.unwrap();
+        flaky.down.store(false, Ordering::SeqCst);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(Arc::clone(&spooled).drain_forever(EVERY, async move {
+            let _ = stopped.await;
+        }));
+        settle().await;
+
+        tokio::time::advance(EVERY - Duration::from_millis(1)).await;
+        settle().await;
+        assert!(flaky.ids().is_empty(), "nothing before the interval");
+        tokio::time::advance(Duration::from_millis(1)).await;
+        settle().await;
+        assert_eq!(flaky.ids(), [1, 2]);
+        assert_eq!(metrics.spooled.load(Ordering::Relaxed), 0);
+
+        // Another outage: the next tick hands on what was spooled meanwhile.
+        flaky.down.store(true, Ordering::SeqCst);
+        spooled.forward(&[event(3)]).await.unwrap();
+        flaky.down.store(false, Ordering::SeqCst);
+        tokio::time::advance(EVERY).await;
+        settle().await;
+        assert_eq!(flaky.ids(), [1, 2, 3]);
+
+        stop.send(()).unwrap();
+        task.await.unwrap();
     }
 }

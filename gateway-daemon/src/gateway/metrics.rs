@@ -26,6 +26,8 @@ pub struct Metrics {
     pub spooled: AtomicU64,
     /// Shards with an active session.
     pub shards_ready: AtomicU64,
+    /// Shards the gateway runs (Discord's recommendation or `STEWARD_SHARDS`); 0 until known.
+    pub shards_total: AtomicU64,
 }
 
 impl Metrics {
@@ -51,21 +53,16 @@ impl Metrics {
     #[must_use]
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        let single = |out: &mut String, kind: &str, name: &str, help: &str, value: &AtomicU64| {
+            let value = value.load(Ordering::Relaxed);
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         };
-        counter(
-            &mut out,
-            "steward_gateway_events_received_total",
-            "MESSAGE_CREATE events received.",
-            self.received.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "steward_gateway_events_forwarded_total",
-            "Events handed on to the worker.",
-            self.forwarded.load(Ordering::Relaxed),
-        );
+        let counter =
+            |out: &mut String, name: &str, help: &str, value: &AtomicU64| single(out, "counter", name, help, value);
+        let gauge =
+            |out: &mut String, name: &str, help: &str, value: &AtomicU64| single(out, "gauge", name, help, value);
+        counter(&mut out, "steward_gateway_events_received_total", "MESSAGE_CREATE events received.", &self.received);
+        counter(&mut out, "steward_gateway_events_forwarded_total", "Events handed on to the worker.", &self.forwarded);
         let _ = writeln!(out, "# HELP steward_gateway_events_dropped_total Events no feature needs, by reason.");
         let _ = writeln!(out, "# TYPE steward_gateway_events_dropped_total counter");
         for (reason, count) in DropReason::ALL.iter().zip(&self.dropped) {
@@ -80,7 +77,7 @@ impl Metrics {
             &mut out,
             "steward_gateway_reconnects_total",
             "Gateway reconnections (resumes and re-identifies).",
-            self.reconnects.load(Ordering::Relaxed),
+            &self.reconnects,
         );
         let _ = writeln!(out, "# HELP steward_gateway_forward_latency_seconds Time to hand on one batch.");
         let _ = writeln!(out, "# TYPE steward_gateway_forward_latency_seconds histogram");
@@ -97,16 +94,9 @@ impl Metrics {
         let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "steward_gateway_forward_latency_seconds_sum {sum}");
         let _ = writeln!(out, "steward_gateway_forward_latency_seconds_count {count}");
-        let _ = writeln!(
-            out,
-            "# HELP steward_gateway_spooled_events Events waiting in the disk spool.\n# TYPE steward_gateway_spooled_events gauge"
-        );
-        let _ = writeln!(out, "steward_gateway_spooled_events {}", self.spooled.load(Ordering::Relaxed));
-        let _ = writeln!(
-            out,
-            "# HELP steward_gateway_shards_ready Shards with an active session.\n# TYPE steward_gateway_shards_ready gauge"
-        );
-        let _ = writeln!(out, "steward_gateway_shards_ready {}", self.shards_ready.load(Ordering::Relaxed));
+        gauge(&mut out, "steward_gateway_spooled_events", "Events waiting in the disk spool.", &self.spooled);
+        gauge(&mut out, "steward_gateway_shards_ready", "Shards with an active session.", &self.shards_ready);
+        gauge(&mut out, "steward_gateway_shards_total", "Shards the gateway runs (0 until known).", &self.shards_total);
         out
     }
 }
@@ -128,5 +118,9 @@ mod tests {
         assert!(text.contains("steward_gateway_forward_latency_seconds_bucket{le=\"0.0025\"} 0\n"));
         assert!(text.contains("steward_gateway_forward_latency_seconds_bucket{le=\"0.005\"} 1\n"));
         assert!(text.contains("steward_gateway_forward_latency_seconds_bucket{le=\"+Inf\"} 1\n"));
+        metrics.shards_total.store(2, Ordering::Relaxed);
+        assert!(
+            metrics.render().contains("# TYPE steward_gateway_shards_total gauge\nsteward_gateway_shards_total 2\n")
+        );
     }
 }

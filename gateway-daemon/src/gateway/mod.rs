@@ -12,7 +12,10 @@ pub mod forward;
 pub mod metrics;
 pub mod settings_cache;
 mod shard;
+#[cfg(test)]
+mod testing;
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -23,7 +26,10 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use secrecy::{ExposeSecret, SecretString};
+use steward_config::{Config, ConfigError};
+use steward_domain::clock::Clock;
 use steward_domain::ids::ApplicationId;
+use steward_domain::ports::SettingsStore;
 use tokio::sync::watch;
 use twilight_gateway::queue::InMemoryQueue;
 use twilight_gateway::{ConfigBuilder, Intents, Session, Shard, ShardId};
@@ -36,6 +42,10 @@ use self::settings_cache::SettingsCache;
 pub const INTENTS: Intents = Intents::GUILDS.union(Intents::GUILD_MESSAGES).union(Intents::MESSAGE_CONTENT);
 /// How old a checkpoint may be and still be worth a RESUME.
 const RESUMABLE_FOR: Duration = Duration::from_secs(10 * 60);
+/// The first wait after `GET /gateway/bot` fails; each further failure doubles it.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// The longest wait between `GET /gateway/bot` attempts.
+const LAST_RETRY: Duration = Duration::from_secs(60);
 
 /// Why the gateway stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +128,42 @@ pub struct Gateway {
     pub application_id: ApplicationId,
 }
 
+impl Gateway {
+    /// The gateway `config` describes, for `steward run` and `steward gateway` alike: connection
+    /// options, and what the shards share (settings cached over `settings`, events to `forward`,
+    /// time from `clock`).
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] naming `DISCORD_BOT_TOKEN` or `DISCORD_APPLICATION_ID` when
+    /// either is unset.
+    pub fn from_config(
+        config: &Config,
+        settings: Arc<dyn SettingsStore>,
+        forward: Arc<dyn Forward>,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(GatewayOptions, Arc<Self>), ConfigError> {
+        let token = config.discord.require_bot_token()?.clone();
+        let application_id = config.discord.require_application_id()?;
+        let options = GatewayOptions {
+            token,
+            api_base: config.discord.api_base.clone(),
+            gateway_url: config.discord.gateway_url.clone(),
+            shards: config.shards,
+            state_dir: config.data_dir.clone(),
+        };
+        let settings = Arc::new(SettingsCache::with_clock(settings, settings_cache::TTL, clock));
+        Ok((options, Arc::new(Self { settings, forward, metrics, application_id })))
+    }
+
+    /// The gateway's clock (checkpoint times, resume ages): the one its settings cache ages
+    /// entries by, so a gateway has exactly one notion of "now".
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.settings.clock()
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct GatewayBot {
     shards: u32,
@@ -133,10 +179,11 @@ struct StartLimit {
 }
 
 /// Why `GET /gateway/bot` failed.
+#[derive(Debug)]
 enum InfoError {
     /// Discord refused the token: as fatal as close code 4004.
     Unauthorized,
-    /// Anything else; worth retrying.
+    /// Anything else; worth retrying unless the API base itself is malformed.
     Other(GatewayError),
 }
 
@@ -145,9 +192,20 @@ async fn gateway_bot_with_retry(
     options: &GatewayOptions,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<Option<GatewayBot>, InfoError> {
-    let mut wait = Duration::from_secs(1);
+    with_backoff(|| gateway_bot(options), shutdown).await
+}
+
+/// Calls `attempt` until it succeeds or fails for good, waiting [`FIRST_RETRY`], then twice as
+/// long each time (at most [`LAST_RETRY`]) after transient failures. `Ok(None)`: `shutdown`
+/// turned true while waiting.
+async fn with_backoff<T, F, Fut>(mut attempt: F, shutdown: &mut watch::Receiver<bool>) -> Result<Option<T>, InfoError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, InfoError>>,
+{
+    let mut wait = FIRST_RETRY;
     loop {
-        match gateway_bot(options).await {
+        match attempt().await {
             Ok(info) => return Ok(Some(info)),
             Err(InfoError::Unauthorized) => return Err(InfoError::Unauthorized),
             Err(InfoError::Other(GatewayError::ApiBase(error))) => return Err(InfoError::Other(error.into())),
@@ -159,7 +217,7 @@ async fn gateway_bot_with_retry(
             _ = shutdown.wait_for(|stop| *stop) => return Ok(None),
             () = tokio::time::sleep(wait) => {}
         }
-        wait = (wait * 2).min(Duration::from_secs(60));
+        wait = (wait * 2).min(LAST_RETRY);
     }
 }
 
@@ -208,6 +266,7 @@ pub async fn run(
         Err(InfoError::Other(error)) => return Err(error),
     };
     let count = options.shards.unwrap_or(info.shards).max(1);
+    gateway.metrics.shards_total.store(u64::from(count), Ordering::Relaxed);
     let limit = &info.session_start_limit;
     if limit.remaining < count {
         tracing::warn!(
@@ -225,7 +284,7 @@ pub async fn run(
     tracing::info!(shards = count, max_concurrency = limit.max_concurrency, "connecting to the gateway");
     let mut tasks = tokio::task::JoinSet::new();
     for id in 0..count {
-        let (shard, bot) = build_shard(&options, ShardId::new(id, count), queue.clone());
+        let (shard, bot) = build_shard(&options, ShardId::new(id, count), queue.clone(), gateway.clock().as_ref());
         let path = checkpoint::path(&options.state_dir, id);
         tasks.spawn(shard::run(shard, bot, Arc::clone(&gateway), path, shutdown.clone()));
     }
@@ -250,6 +309,7 @@ fn build_shard(
     options: &GatewayOptions,
     id: ShardId,
     queue: InMemoryQueue,
+    clock: &dyn Clock,
 ) -> (Shard<InMemoryQueue>, Option<steward_domain::ids::UserId>) {
     let mut bot = None;
     let mut builder = ConfigBuilder::new(options.token.expose_secret().to_owned(), INTENTS).queue(queue);
@@ -257,7 +317,7 @@ fn build_shard(
         builder = builder.proxy_url(url.trim_end_matches('/').to_owned());
     }
     if let Some(saved) = checkpoint::load(&checkpoint::path(&options.state_dir, id.number())) {
-        let age = shard::unix_now().saturating_sub(saved.saved_at);
+        let age = clock.now().as_secs().saturating_sub(saved.saved_at);
         if u64::try_from(age).unwrap_or(u64::MAX) < RESUMABLE_FOR.as_secs() {
             tracing::info!(shard = id.number(), sequence = saved.sequence, "resuming the saved gateway session");
             bot = saved.bot_user_id;
@@ -270,18 +330,25 @@ fn build_shard(
     (Shard::with_config(id, builder.build()), bot)
 }
 
-/// `/healthz`: 200 once every shard has a session, 503 before.
-pub fn health_router(metrics: Arc<Metrics>, shards: u32) -> Router {
+/// `/healthz`: 200 once every shard [`run`] started has a session; 503 before, including
+/// while the shard count is not known yet.
+pub fn health_router(metrics: Arc<Metrics>) -> Router {
     Router::new().route(
         "/healthz",
         get(move || {
-            let ready = metrics.shards_ready.load(Ordering::Relaxed);
-            async move {
-                let status = if ready >= u64::from(shards) { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-                (status, axum::Json(serde_json::json!({ "shards": shards, "shards_ready": ready })))
-            }
+            let (status, body) = health(&metrics);
+            async move { (status, axum::Json(body)) }
         }),
     )
+}
+
+/// The health verdict and its body: ready only when the shard count is known and every shard
+/// has a session.
+fn health(metrics: &Metrics) -> (StatusCode, serde_json::Value) {
+    let total = metrics.shards_total.load(Ordering::Relaxed);
+    let ready = metrics.shards_ready.load(Ordering::Relaxed);
+    let status = if total > 0 && ready >= total { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, serde_json::json!({ "shards": total, "shards_ready": ready }))
 }
 
 /// `/metrics` in Prometheus' text format.
@@ -293,4 +360,64 @@ pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
             async move { ([("content-type", "text/plain; version=0.0.4")], text).into_response() }
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn health_waits_for_the_shard_count_and_every_shard() {
+        let metrics = Metrics::default();
+        assert_eq!(health(&metrics).0, StatusCode::SERVICE_UNAVAILABLE, "shard count unknown");
+        metrics.shards_total.store(2, Ordering::Relaxed);
+        metrics.shards_ready.store(1, Ordering::Relaxed);
+        assert_eq!(
+            health(&metrics),
+            (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"shards": 2, "shards_ready": 1}))
+        );
+        metrics.shards_ready.store(2, Ordering::Relaxed);
+        assert_eq!(health(&metrics).0, StatusCode::OK);
+    }
+
+    fn unavailable() -> InfoError {
+        InfoError::Other(GatewayError::GatewayInfo("503 from Discord".into()))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gateway_settings_are_retried_with_capped_exponential_backoff() {
+        let (_stop, mut shutdown) = watch::channel(false);
+        let started = Instant::now();
+        let calls = Mutex::new(Vec::new());
+        let result = with_backoff(
+            || {
+                let mut calls = calls.lock().unwrap();
+                calls.push(started.elapsed().as_secs());
+                let failed = calls.len() <= 8;
+                async move { if failed { Err(unavailable()) } else { Ok(()) } }
+            },
+            &mut shutdown,
+        )
+        .await;
+        assert!(matches!(result, Ok(Some(()))));
+        // Waits of 1, 2, 4, 8, 16, 32, then 60, 60 seconds.
+        assert_eq!(*calls.lock().unwrap(), [0, 1, 3, 7, 15, 31, 63, 123, 183]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_token_is_not_retried_and_shutdown_ends_the_wait() {
+        let (stop, mut shutdown) = watch::channel(false);
+        let refused = with_backoff(|| async { Err::<(), _>(InfoError::Unauthorized) }, &mut shutdown).await;
+        assert!(matches!(refused, Err(InfoError::Unauthorized)));
+
+        let waiting =
+            tokio::spawn(async move { with_backoff(|| async { Err::<(), _>(unavailable()) }, &mut shutdown).await });
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        stop.send(true).unwrap();
+        assert!(matches!(waiting.await.unwrap(), Ok(None)));
+    }
 }

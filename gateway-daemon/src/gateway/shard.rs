@@ -1,16 +1,19 @@
 //! One shard's loop: receive, filter, hand on in batches, checkpoint, and stop cleanly.
+//!
+//! Events that could not be handed on stay in a bounded backlog and are offered again on the
+//! next flush; the saved checkpoint never moves past the oldest of them, so a restart replays it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
-
 use std::task::Poll;
+use std::time::Duration;
 
 use futures::{FutureExt, StreamExt as _};
 use steward_domain::events::Event;
 use steward_domain::ids::{ApplicationId, UserId};
 use tokio::sync::watch;
+use tokio::time::Instant;
 use twilight_gateway::error::ReceiveMessageError;
 use twilight_gateway::queue::InMemoryQueue;
 use twilight_gateway::{CloseFrame, EventTypeFlags, Shard, StreamExt};
@@ -23,6 +26,9 @@ use super::{Exit, Gateway, convert};
 const MAX_BATCH: usize = 10;
 /// How often the checkpoint is written while events flow.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// The most events kept in memory while they cannot be handed on (a few MB). Beyond it the
+/// oldest are dropped with an error log; the checkpoint stays before them, so a restart replays.
+const MAX_BACKLOG: usize = 10_000;
 
 /// Only these dispatches are ever deserialised; everything else is skipped unparsed.
 /// (Close frames always come through as `GatewayClose`.)
@@ -33,10 +39,44 @@ const FLAGS: EventTypeFlags = EventTypeFlags::READY
     .union(EventTypeFlags::GATEWAY_INVALIDATE_SESSION)
     .union(EventTypeFlags::GATEWAY_RECONNECT);
 
-pub(super) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+/// Where an event arrived: which session (READYs seen so far) and its sequence in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Arrival {
+    session: u64,
+    sequence: Option<u64>,
+}
+
+/// Events not yet handed on, oldest first; kept as two parallel lists so a batch is a slice.
+#[derive(Default)]
+struct Backlog {
+    events: Vec<Event>,
+    arrivals: Vec<Arrival>,
+}
+
+impl Backlog {
+    fn push(&mut self, arrival: Arrival, event: Event) {
+        self.events.push(event);
+        self.arrivals.push(arrival);
+    }
+
+    fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Forgets the oldest `n` (handed on, or dropped); returns their arrivals.
+    fn remove_oldest(&mut self, n: usize) -> std::vec::Drain<'_, Arrival> {
+        self.events.drain(..n);
+        self.arrivals.drain(..n)
+    }
+
+    /// The sequence of the oldest event kept from `session`.
+    fn oldest_in(&self, session: u64) -> Option<u64> {
+        self.arrivals.iter().filter(|a| a.session == session).find_map(|a| a.sequence)
+    }
 }
 
 struct State {
@@ -47,7 +87,13 @@ struct State {
     hellos: u64,
     last_close: Option<u16>,
     ready: bool,
-    batch: Vec<Event>,
+    /// READYs seen: a new session restarts sequences, so they only compare within one.
+    session: u64,
+    backlog: Backlog,
+    /// The sequence of the oldest event of this session dropped from a full backlog.
+    lost_since: Option<u64>,
+    /// Events dropped from the backlog since it last drained (for the log).
+    lost: u64,
     last_checkpoint: Instant,
 }
 
@@ -61,18 +107,7 @@ pub(super) async fn run(
     path: PathBuf,
     mut shutdown: watch::Receiver<bool>,
 ) -> Exit {
-    let application = gateway.application_id;
-    let mut state = State {
-        gateway,
-        path,
-        bot,
-        application,
-        hellos: 0,
-        last_close: None,
-        ready: false,
-        batch: Vec::with_capacity(MAX_BATCH),
-        last_checkpoint: Instant::now(),
-    };
+    let mut state = State::new(gateway, path, bot);
     let mut pending: Option<Item> = None;
     loop {
         let item = match pending.take() {
@@ -80,52 +115,42 @@ pub(super) async fn run(
             None => tokio::select! {
                 biased;
                 _ = shutdown.changed() => {
-                    let saved = snapshot(&shard, state.bot);
+                    let saved = state.snapshot(&shard);
                     state.flush(saved).await;
                     return close(&mut shard, &mut state).await;
                 }
                 item = shard.next_event(FLAGS) => item,
             },
         };
+        // The shard is not polled again before this, so its session holds this event's sequence.
+        let sequence = shard.session().map(twilight_gateway::Session::sequence);
         let Some(item) = item else {
             // The stream ends only when the shard closed fatally.
-            state.flush(snapshot(&shard, state.bot)).await;
+            state.flush(state.snapshot(&shard)).await;
             state.set_ready(false);
             let code = state.last_close.unwrap_or(0);
             return Exit::Fatal(code);
         };
         match item {
-            Ok(event) => state.handle(event).await,
+            Ok(event) => state.handle(event, sequence).await,
             Err(error) => tracing::warn!(shard = shard.id().number(), %error, "gateway receive error"),
         }
-        if !state.batch.is_empty() {
+        if !state.backlog.is_empty() {
             // Under load more events are already waiting: take them into the batch first.
-            if state.batch.len() < MAX_BATCH
+            if state.backlog.len() < MAX_BATCH
                 && let Some(next) = shard.next_event(FLAGS).now_or_never()
             {
                 pending = Some(next);
                 continue;
             }
-            state.flush(snapshot(&shard, state.bot)).await;
+            state.flush(state.snapshot(&shard)).await;
         }
     }
 }
 
-/// The shard's session as a checkpoint; taken before awaiting, since a shard is not `Sync`.
-fn snapshot(shard: &Shard<InMemoryQueue>, bot_user_id: Option<UserId>) -> Option<Checkpoint> {
-    let session = shard.session()?;
-    Some(Checkpoint {
-        session_id: session.id().to_owned(),
-        sequence: session.sequence(),
-        resume_url: shard.resume_url().map(str::to_owned),
-        saved_at: unix_now(),
-        bot_user_id,
-    })
-}
-
 /// Closes with "resume" semantics and saves the session so a restart can RESUME.
 async fn close(shard: &mut Shard<InMemoryQueue>, state: &mut State) -> Exit {
-    let saved = snapshot(shard, state.bot);
+    let saved = state.snapshot(shard);
     shard.close(CloseFrame::RESUME);
     // The close frame goes out while the shard is polled. Stop polling the moment the shard
     // has sent it: polling further would reconnect (the session stays resumable).
@@ -143,6 +168,11 @@ async fn close(shard: &mut Shard<InMemoryQueue>, state: &mut State) -> Exit {
         }
     });
     let _ = tokio::time::timeout(Duration::from_secs(2), sent).await;
+    let stranded = state.backlog.arrivals.iter().filter(|a| a.session != state.session).count();
+    if stranded > 0 {
+        // Their session was replaced, so no RESUME can bring them back.
+        tracing::error!(events = stranded, "events of an earlier gateway session were never handed on and are lost");
+    }
     state.save(saved);
     state.set_ready(false);
     tracing::info!(shard = shard.id().number(), "gateway session saved for resuming");
@@ -150,7 +180,38 @@ async fn close(shard: &mut Shard<InMemoryQueue>, state: &mut State) -> Exit {
 }
 
 impl State {
-    async fn handle(&mut self, event: GatewayEvent) {
+    fn new(gateway: Arc<Gateway>, path: PathBuf, bot: Option<UserId>) -> Self {
+        let application = gateway.application_id;
+        Self {
+            gateway,
+            path,
+            bot,
+            application,
+            hellos: 0,
+            last_close: None,
+            ready: false,
+            session: 0,
+            backlog: Backlog::default(),
+            lost_since: None,
+            lost: 0,
+            last_checkpoint: Instant::now(),
+        }
+    }
+
+    /// The shard's session as a checkpoint; taken before awaiting, since a shard is not `Sync`.
+    fn snapshot(&self, shard: &Shard<InMemoryQueue>) -> Option<Checkpoint> {
+        let session = shard.session()?;
+        Some(Checkpoint {
+            session_id: session.id().to_owned(),
+            sequence: session.sequence(),
+            resume_url: shard.resume_url().map(str::to_owned),
+            saved_at: self.gateway.clock().now().as_secs(),
+            bot_user_id: self.bot,
+        })
+    }
+
+    /// Handles one gateway event that arrived with `sequence` in the current session.
+    async fn handle(&mut self, event: GatewayEvent, sequence: Option<u64>) {
         let metrics = &self.gateway.metrics;
         match event {
             GatewayEvent::GatewayHello(_) => {
@@ -160,6 +221,9 @@ impl State {
                 }
             }
             GatewayEvent::Ready(ready) => {
+                // A new session: its sequences start over, and the old one cannot be resumed.
+                self.session += 1;
+                self.lost_since = None;
                 self.bot = UserId::new(ready.user.id.get()).ok();
                 if let Ok(app) = ApplicationId::new(ready.application.id.get()) {
                     self.application = app;
@@ -191,7 +255,10 @@ impl State {
                     None => Err(steward_domain::relay::DropReason::DirectMessage),
                 };
                 match verdict.map(|()| convert::channel_message(&message, &incoming, bot, self.application)) {
-                    Ok(Some(forwarded)) => self.batch.push(Event::MessageCreated(forwarded)),
+                    Ok(Some(forwarded)) => {
+                        let arrival = Arrival { session: self.session, sequence };
+                        self.backlog.push(arrival, Event::MessageCreated(forwarded));
+                    }
                     Ok(None) => metrics.dropped(steward_domain::relay::DropReason::DirectMessage),
                     Err(reason) => metrics.dropped(reason),
                 }
@@ -212,33 +279,158 @@ impl State {
         }
     }
 
-    /// Hands the batch on; only then may the checkpoint move past it.
+    /// Hands the backlog on, oldest first, in batches. What fails stays for the next flush,
+    /// and the checkpoint (saved at most every [`CHECKPOINT_EVERY`]) never passes it.
     async fn flush(&mut self, snapshot: Option<Checkpoint>) {
-        if !self.batch.is_empty() {
+        let mut sent = 0;
+        while sent < self.backlog.len() {
+            let end = self.backlog.len().min(sent + MAX_BATCH);
             let started = Instant::now();
-            let count = self.batch.len() as u64;
             // The forwarder spools to disk when the destination is down, so an error here means
-            // even the disk failed: keep the checkpoint where it was so a restart replays.
-            if let Err(error) = self.gateway.forward.forward(&self.batch).await {
-                tracing::error!(%error, events = count, "could not hand on events");
-                self.batch.clear();
-                return;
+            // even the disk failed: keep the events, and the checkpoint before them.
+            if let Err(error) = self.gateway.forward.forward(&self.backlog.events[sent..end]).await {
+                let kept = self.backlog.len() - sent;
+                tracing::error!(%error, events = kept, "could not hand on events; keeping them to retry");
+                break;
             }
-            self.batch.clear();
             let metrics = &self.gateway.metrics;
             metrics.observe_forward(started.elapsed());
-            metrics.forwarded.fetch_add(count, Ordering::Relaxed);
+            metrics.forwarded.fetch_add((end - sent) as u64, Ordering::Relaxed);
+            sent = end;
         }
+        self.backlog.remove_oldest(sent);
+        if self.backlog.is_empty() && self.lost > 0 {
+            tracing::error!(
+                lost = self.lost,
+                "events flow again; the ones dropped from memory are replayed only after a restart"
+            );
+            self.lost = 0;
+        }
+        self.enforce_bound();
         if self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
             self.save(snapshot);
         }
     }
 
+    /// Drops the oldest events beyond [`MAX_BACKLOG`], remembering where this session's losses
+    /// begin so the checkpoint stays before them.
+    fn enforce_bound(&mut self) {
+        let excess = self.backlog.len().saturating_sub(MAX_BACKLOG);
+        if excess == 0 {
+            return;
+        }
+        let session = self.session;
+        let oldest = self.backlog.remove_oldest(excess).filter(|a| a.session == session).find_map(|a| a.sequence);
+        self.lost_since = self.lost_since.or(oldest);
+        if self.lost == 0 {
+            tracing::error!(
+                max = MAX_BACKLOG,
+                "events cannot be handed on and the backlog is full: dropping the oldest from memory \
+                 (the checkpoint stays before them, so a restart replays them)"
+            );
+        }
+        self.lost += excess as u64;
+    }
+
+    /// The sequence of this session's oldest event not handed on.
+    fn oldest_unforwarded(&self) -> Option<u64> {
+        self.lost_since.or_else(|| self.backlog.oldest_in(self.session))
+    }
+
+    /// Saves `snapshot`, pinned before the oldest event not handed on.
     fn save(&mut self, snapshot: Option<Checkpoint>) {
-        let Some(checkpoint) = snapshot else { return };
+        let Some(mut checkpoint) = snapshot else { return };
+        if let Some(oldest) = self.oldest_unforwarded() {
+            checkpoint.sequence = checkpoint.sequence.min(oldest.saturating_sub(1));
+        }
         if let Err(error) = checkpoint::save(&self.path, &checkpoint) {
             tracing::warn!(%error, "could not save the gateway checkpoint");
         }
         self.last_checkpoint = Instant::now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use steward_domain::testing::MemoryStore;
+
+    use super::*;
+    use crate::gateway::metrics::Metrics;
+    use crate::gateway::settings_cache::SettingsCache;
+    use crate::gateway::testing::{Flaky, event};
+
+    fn state(forward: Arc<Flaky>, dir: &std::path::Path) -> State {
+        let gateway = Arc::new(Gateway {
+            settings: Arc::new(SettingsCache::new(Arc::new(MemoryStore::default()))),
+            forward,
+            metrics: Arc::new(Metrics::default()),
+            application_id: ApplicationId::new(1).unwrap(),
+        });
+        State::new(gateway, checkpoint::path(dir, 0), None)
+    }
+
+    fn at(sequence: u64) -> Option<Checkpoint> {
+        let session_id = "s".into();
+        Some(Checkpoint { session_id, sequence, resume_url: None, saved_at: 0, bot_user_id: None })
+    }
+
+    fn saved(dir: &std::path::Path) -> u64 {
+        checkpoint::load(&checkpoint::path(dir, 0)).unwrap().sequence
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_checkpoint_waits_for_events_that_failed_and_they_are_retried_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let flaky = Arc::new(Flaky::failing());
+        let mut state = state(Arc::clone(&flaky), dir.path());
+        for n in 1..=12 {
+            state.backlog.push(Arrival { session: 0, sequence: Some(100 + n) }, event(n));
+        }
+        tokio::time::advance(CHECKPOINT_EVERY).await;
+        state.flush(at(150)).await;
+        assert_eq!((state.backlog.len(), saved(dir.path())), (12, 100), "kept, and pinned before seq 101");
+
+        flaky.down.store(false, Ordering::SeqCst);
+        tokio::time::advance(CHECKPOINT_EVERY).await;
+        state.flush(at(151)).await;
+        assert!(state.backlog.is_empty());
+        assert_eq!(flaky.ids(), (1..=12).collect::<Vec<_>>(), "in order, in batches of {MAX_BATCH}");
+        assert_eq!(saved(dir.path()), 151);
+        assert_eq!(state.gateway.metrics.forwarded.load(Ordering::Relaxed), 12);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_backlog_drops_the_oldest_and_the_checkpoint_stays_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let flaky = Arc::new(Flaky::failing());
+        let mut state = state(Arc::clone(&flaky), dir.path());
+        let total = MAX_BACKLOG as u64 + 5;
+        for n in 1..=total {
+            state.backlog.push(Arrival { session: 0, sequence: Some(n) }, event(n));
+        }
+        tokio::time::advance(CHECKPOINT_EVERY).await;
+        state.flush(at(total)).await;
+        assert_eq!((state.backlog.len(), state.lost), (MAX_BACKLOG, 5));
+        assert_eq!(saved(dir.path()), 0, "before the first event dropped");
+
+        // The destination recovers: the kept events go, the dropped ones wait for a restart.
+        flaky.down.store(false, Ordering::SeqCst);
+        tokio::time::advance(CHECKPOINT_EVERY).await;
+        state.flush(at(total + 1)).await;
+        assert_eq!(flaky.ids().first(), Some(&6));
+        assert_eq!((state.backlog.len(), state.lost), (0, 0));
+        assert_eq!(saved(dir.path()), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_session_releases_the_pin_of_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let flaky = Arc::new(Flaky::failing());
+        let mut state = state(Arc::clone(&flaky), dir.path());
+        state.backlog.push(Arrival { session: 0, sequence: Some(40) }, event(1));
+        state.session = 1;
+        tokio::time::advance(CHECKPOINT_EVERY).await;
+        state.flush(at(3)).await;
+        assert_eq!((state.backlog.len(), saved(dir.path())), (1, 3), "kept for retry, but not pinning session 1");
     }
 }

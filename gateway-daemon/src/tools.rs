@@ -1,0 +1,67 @@
+//! The operator tools' wiring: `register-commands`, `invite-url` and `kb import`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use steward_config::Config;
+use steward_discord::{RestConfig, TwilightRest};
+use steward_domain::ids::GuildId;
+use steward_domain::knowledge::KbScope;
+use steward_domain::ports::{DiscordRest, KnowledgeStore};
+
+use crate::{invite, kb_import};
+
+/// `steward register-commands`: registers `/ask` globally, or for one guild (instantly).
+///
+/// # Errors
+/// Fails when the application id or bot token is unset, or Discord refuses the registration.
+pub async fn register_commands(config: &Config, guild: Option<GuildId>) -> anyhow::Result<()> {
+    let app = config.discord.require_application_id()?;
+    let token = config.discord.require_bot_token()?;
+    let rest = TwilightRest::new(&RestConfig {
+        bot_token: Some(token.clone()),
+        ..RestConfig::new(config.discord.api_base.clone())
+    })?;
+    let count = rest.register_commands(app, guild).await.context("registering commands")?;
+    match guild {
+        Some(guild) => println!("Registered {count} command(s) for guild {guild} (available now)."),
+        None => println!("Registered {count} global command(s) (may take a few minutes to appear)."),
+    }
+    Ok(())
+}
+
+/// `steward invite-url`: prints the "Add to Discord" link.
+///
+/// # Errors
+/// Fails when the application id is unset.
+pub fn invite_url(config: &Config, answer_only: bool) -> anyhow::Result<()> {
+    let app = config.discord.require_application_id()?;
+    let permissions = if answer_only { invite::ANSWER_ONLY } else { invite::ALL_FEATURES };
+    println!("{}", invite::invite_url(app, permissions));
+    Ok(())
+}
+
+/// `steward kb import`: imports files into DynamoDB when `STEWARD_TABLE` is set, else into the
+/// embedded store.
+///
+/// # Errors
+/// Fails when no importable file is found, a path cannot be read, or the store fails.
+pub async fn import_kb(config: &Config, paths: &[PathBuf], guild: Option<GuildId>) -> anyhow::Result<()> {
+    let files = kb_import::collect_files(paths)?;
+    if files.is_empty() {
+        bail!("no Markdown or text files found (looked for .{})", kb_import::EXTENSIONS.join(", ."));
+    }
+    let store: Arc<dyn KnowledgeStore> = match &config.table {
+        Some(table) => Arc::new(steward_dynamodb::DynamoStore::from_env(table.clone()).await),
+        None => Arc::new(steward_embedded::SqliteStore::open_in(&config.data_dir)?),
+    };
+    let scope = guild.map_or(KbScope::Global, KbScope::Guild);
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let report = kb_import::import(store.as_ref(), scope, &files, progress).await?;
+    println!("Imported {} document(s), {} chunk(s) into the {scope} knowledge base.", report.imported, report.chunks);
+    for (path, why) in &report.skipped {
+        println!("  skipped {}: {why}", path.display());
+    }
+    Ok(())
+}
