@@ -10,6 +10,8 @@ pub const SEND_MESSAGES: u64 = 1 << 11;
 pub const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
 /// Read Message History (replies and channel context).
 pub const READ_MESSAGE_HISTORY: u64 = 1 << 16;
+/// Add Reactions (the ⏳ on a message held back by the cooldown).
+pub const ADD_REACTIONS: u64 = 1 << 6;
 /// Manage Messages (moderation: delete).
 pub const MANAGE_MESSAGES: u64 = 1 << 13;
 /// Kick Members (moderation).
@@ -24,13 +26,15 @@ pub const ALL_FEATURES: u64 = VIEW_CHANNEL
     | SEND_MESSAGES
     | SEND_MESSAGES_IN_THREADS
     | READ_MESSAGE_HISTORY
+    | ADD_REACTIONS
     | MANAGE_MESSAGES
     | KICK_MEMBERS
     | BAN_MEMBERS
     | MODERATE_MEMBERS;
 
 /// Only what answering needs (no moderation).
-pub const ANSWER_ONLY: u64 = VIEW_CHANNEL | SEND_MESSAGES | SEND_MESSAGES_IN_THREADS | READ_MESSAGE_HISTORY;
+pub const ANSWER_ONLY: u64 =
+    VIEW_CHANNEL | SEND_MESSAGES | SEND_MESSAGES_IN_THREADS | READ_MESSAGE_HISTORY | ADD_REACTIONS;
 
 /// The invite link for `app` with `permissions`.
 #[must_use]
@@ -49,10 +53,12 @@ mod tests {
         let url = invite_url(ApplicationId::new(123).unwrap(), ALL_FEATURES);
         assert!(url.starts_with("https://discord.com/oauth2/authorize?client_id=123&scope=bot+applications.commands"));
         let permissions: u64 = url.rsplit('=').next().unwrap().parse().unwrap();
-        for bit in [VIEW_CHANNEL, SEND_MESSAGES, READ_MESSAGE_HISTORY, MANAGE_MESSAGES, KICK_MEMBERS, BAN_MEMBERS] {
+        for bit in [VIEW_CHANNEL, SEND_MESSAGES, READ_MESSAGE_HISTORY, ADD_REACTIONS, MANAGE_MESSAGES, KICK_MEMBERS] {
             assert_ne!(permissions & bit, 0);
         }
         assert_eq!(permissions & (1 << 3), 0, "never Administrator");
+        assert_ne!(permissions & BAN_MEMBERS, 0);
+        assert_ne!(ANSWER_ONLY & ADD_REACTIONS, 0, "the cooldown's reaction needs it");
         assert_eq!(ANSWER_ONLY & (KICK_MEMBERS | BAN_MEMBERS | MANAGE_MESSAGES), 0);
     }
 }

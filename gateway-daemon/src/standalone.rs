@@ -10,9 +10,10 @@ use axum::Router;
 use secrecy::SecretString;
 use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
-use steward_domain::ask::{AskConfig, AskIntake};
+use steward_domain::answer::AnswerConfig;
+use steward_domain::ask::AskIntake;
 use steward_domain::clock::{Clock, SystemClock};
-use steward_domain::respond::RespondPorts;
+use steward_domain::ports::Ports;
 use steward_domain::worker::Worker;
 use steward_embedded::SqliteStore;
 use steward_http::{
@@ -65,26 +66,15 @@ impl App {
             (Some(app), Some(key)) => Verifier::from_hex([(app, key)]).context("DISCORD_PUBLIC_KEY")?,
             _ => Verifier::default(),
         };
-        let discord = Arc::new(TwilightRest::new(&RestConfig {
-            bot_token: config.discord.bot_token.clone(),
-            ..RestConfig::new(config.discord.api_base.clone())
-        })?);
+        let discord =
+            Arc::new(TwilightRest::new(&RestConfig::bot(&config.discord.api_base, config.discord.bot_token.clone()))?);
         let model = steward_openai::model_from_config(&config.llm).context("building the language model client")?;
         let (bus, rx) = local_bus();
         let shared = Arc::new(store.clone());
 
-        let ports = RespondPorts {
-            settings: shared.clone(),
-            usage: shared.clone(),
-            conversations: shared.clone(),
-            history: shared.clone(),
-            claims: shared.clone(),
-            search: Arc::new(TantivySearch::new(shared.clone())),
-            model,
-            discord,
-            clock: clock.clone(),
-        };
-        let worker = tokio::spawn(run_worker(rx, Worker::from_ports(ports, AskConfig::default())));
+        let search = Arc::new(TantivySearch::new(shared.clone()));
+        let ports = Ports::with_store(&shared, search, model, discord, clock.clone());
+        let worker = tokio::spawn(run_worker(rx, Worker::new(&ports, AnswerConfig::default())));
 
         let metrics = Arc::new(Metrics::default());
         // Without a bot token and application id there is no gateway; the banner says so.

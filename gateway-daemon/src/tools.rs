@@ -19,10 +19,7 @@ use crate::{invite, kb_import};
 pub async fn register_commands(config: &Config, guild: Option<GuildId>) -> anyhow::Result<()> {
     let app = config.discord.require_application_id()?;
     let token = config.discord.require_bot_token()?;
-    let rest = TwilightRest::new(&RestConfig {
-        bot_token: Some(token.clone()),
-        ..RestConfig::new(config.discord.api_base.clone())
-    })?;
+    let rest = TwilightRest::new(&RestConfig::bot(&config.discord.api_base, Some(token.clone())))?;
     let count = rest.register_commands(app, guild).await.context("registering commands")?;
     match guild {
         Some(guild) => println!("Registered {count} command(s) for guild {guild} (available now)."),

@@ -28,6 +28,9 @@ struct Inner {
     requests: Vec<Recorded>,
     rate_limit_next: usize,
     fail_next: Vec<u16>,
+    /// Messages posted with `enforce_nonce` that repeated an earlier nonce: Discord returns the
+    /// earlier message and creates none, so they are counted here instead of in `requests`.
+    deduplicated: usize,
 }
 
 /// The fake; clone it freely.
@@ -44,6 +47,11 @@ impl FakeDiscord {
         let app = Router::new().fallback(handle).with_state(inner.clone());
         let addr = crate::serve(app).await;
         Self { inner, base: format!("http://{addr}/api/v10") }
+    }
+
+    /// How many messages repeated an earlier nonce with `enforce_nonce` (and were not created).
+    pub fn deduplicated(&self) -> usize {
+        self.inner.lock().unwrap().deduplicated
     }
 
     /// The URL `GET /gateway/bot` advertises.
@@ -89,6 +97,18 @@ impl FakeDiscord {
     }
 }
 
+/// The message Discord answers a create or edit with.
+fn created_message(body: &Value) -> Value {
+    json!({
+        "id": "1400000000000000000", "channel_id": "1210000000000000000", "type": 0,
+        "content": body.get("content").cloned().unwrap_or(Value::Null),
+        "author": {"id": "1300000000000000000", "username": "steward", "discriminator": "0", "avatar": null},
+        "timestamp": "2026-11-21T12:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "pinned": false,
+        "nonce": body.get("nonce").cloned().unwrap_or(Value::Null)
+    })
+}
+
 async fn handle(
     State(inner): State<Arc<Mutex<Inner>>>,
     method: Method,
@@ -126,6 +146,14 @@ async fn handle(
         }))
         .into_response();
     }
+    let repeated_nonce = method == Method::POST && path.ends_with("/messages") && body["enforce_nonce"] == true && {
+        let inner = inner.lock().unwrap();
+        inner.requests.iter().any(|r| r.path == path && r.body["nonce"] == body["nonce"])
+    };
+    if repeated_nonce {
+        inner.lock().unwrap().deduplicated += 1;
+        return axum::Json(created_message(&body)).into_response();
+    }
     let (limited, failure) = {
         let mut inner = inner.lock().unwrap();
         inner.requests.push(Recorded { method: method.clone(), path: path.clone(), headers, body: body.clone() });
@@ -159,14 +187,10 @@ async fn handle(
         let status = StatusCode::from_u16(status).unwrap();
         return (status, axum::Json(json!({"message": "fake failure", "code": 0}))).into_response();
     }
-    let message = json!({
-        "id": "1400000000000000000", "channel_id": "1210000000000000000", "type": 0,
-        "content": body.get("content").cloned().unwrap_or(Value::Null),
-        "author": {"id": "1300000000000000000", "username": "steward", "discriminator": "0", "avatar": null},
-        "timestamp": "2026-11-21T12:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
-        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "pinned": false
-    });
-    let reply = if method == Method::PUT && path.ends_with("/commands") { body } else { message };
+    if method == Method::PUT && path.contains("/reactions/") {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let reply = if method == Method::PUT && path.ends_with("/commands") { body } else { created_message(&body) };
     let mut response = axum::Json(reply).into_response();
     let headers = response.headers_mut();
     for (name, value) in [

@@ -175,10 +175,10 @@ async fn eventbridge_batches_arrive_with_source_type_and_detail() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mention_flows_from_the_gateway_daemon_through_eventbridge_to_the_worker() {
+    use steward_config::Config;
     use steward_daemon::gateway::forward::{SPOOL_LIMIT_BYTES, Spooled};
     use steward_daemon::gateway::metrics::Metrics;
-    use steward_daemon::gateway::settings_cache::SettingsCache;
-    use steward_daemon::gateway::{self, Gateway, GatewayOptions};
+    use steward_daemon::gateway::{self, Gateway};
     use steward_domain::respond::RespondOutcome;
     use steward_tests::{FakeGateway, MessageSpec, message_create};
 
@@ -226,19 +226,18 @@ async fn a_mention_flows_from_the_gateway_daemon_through_eventbridge_to_the_work
         metrics.clone(),
     )
     .unwrap();
-    let shared = Arc::new(Gateway {
-        settings: Arc::new(SettingsCache::new(store.clone())),
-        forward: Arc::new(spool),
-        metrics,
-        application_id: ApplicationId::new(APP_ID).unwrap(),
-    });
-    let options = GatewayOptions {
-        token: "fake-bot-token".to_owned().into(),
-        api_base: discord.base.clone(),
-        gateway_url: Some(fake_gateway.url.clone()),
-        shards: None,
-        state_dir: state.path().to_owned(),
-    };
+    let state_dir = state.path().display().to_string();
+    let env = [
+        ("DISCORD_BOT_TOKEN", "fake-bot-token"),
+        ("DISCORD_APPLICATION_ID", &APP_ID.to_string()),
+        ("DISCORD_API_BASE", &discord.base),
+        ("DISCORD_GATEWAY_URL", &fake_gateway.url),
+        ("STEWARD_DATA_DIR", &state_dir),
+    ]
+    .map(|(k, v)| (k, v.to_owned()));
+    let config = Config::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())).unwrap();
+    let (options, shared) =
+        Gateway::from_config(&config, store.clone(), Arc::new(spool), metrics, Arc::new(SystemClock)).unwrap();
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let daemon = tokio::spawn(gateway::run(options, shared, stop_rx));
     assert!(fake_gateway.wait_until(Duration::from_secs(10), |g| g.identifies() == 1).await);

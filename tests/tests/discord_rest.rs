@@ -4,17 +4,13 @@
 
 use serde_json::json;
 use steward_discord::{RestConfig, TwilightRest};
-use steward_domain::ids::{ApplicationId, GuildId, InteractionToken};
-use steward_domain::message::OutboundMessage;
+use steward_domain::ids::{ApplicationId, ChannelId, GuildId, InteractionToken, MessageId};
+use steward_domain::message::{OutboundMessage, ReplyKind};
 use steward_domain::ports::{DiscordErrorKind, DiscordRest};
 use steward_tests::FakeDiscord;
 
 fn rest(discord: &FakeDiscord) -> TwilightRest {
-    TwilightRest::new(&RestConfig {
-        bot_token: Some("fake-bot-token".to_owned().into()),
-        ..RestConfig::new(discord.base.clone())
-    })
-    .unwrap()
+    TwilightRest::new(&RestConfig::bot(&discord.base, Some("fake-bot-token".to_owned().into()))).unwrap()
 }
 
 fn app() -> ApplicationId {
@@ -108,4 +104,41 @@ async fn rate_limits_are_waited_out_but_never_past_the_deadline() {
     assert_eq!(error.kind, DiscordErrorKind::RateLimited);
     assert!(error.is_retryable());
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn replies_ping_only_the_member_and_are_created_once_per_nonce() {
+    let discord = FakeDiscord::start().await;
+    let rest = rest(&discord);
+    let channel = ChannelId::new(1_210_000_000_000_000_000).unwrap();
+    let reply = OutboundMessage::reply(MessageId::new(501).unwrap(), ReplyKind::Answer, 0, "hi @everyone <@&9>");
+    let first = rest.create_message(channel, &reply).await.unwrap();
+    let again = rest.create_message(channel, &reply).await.unwrap();
+    assert_eq!(first, again, "Discord returns the earlier message for a repeated nonce");
+    let requests = discord.requests();
+    assert_eq!(requests.len(), 1, "one message created");
+    assert_eq!(discord.deduplicated(), 1);
+    let body = &requests[0].body;
+    assert_eq!(requests[0].path, "/api/v10/channels/1210000000000000000/messages");
+    assert_eq!(body["allowed_mentions"], json!({"parse": [], "replied_user": true}));
+    assert_eq!(body["message_reference"], json!({"message_id": "501", "fail_if_not_exists": false}));
+    assert_eq!(body["enforce_nonce"], true);
+    assert_eq!(body["nonce"], reply.nonce.clone().unwrap());
+    let plain = rest.create_message(channel, &OutboundMessage::text("hello")).await;
+    assert!(plain.is_ok());
+    let body = &discord.requests()[1].body;
+    assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+    assert!(
+        body.get("nonce").is_none() && body.get("enforce_nonce").is_none() && body.get("message_reference").is_none()
+    );
+}
+
+#[tokio::test]
+async fn reactions_use_discords_route_for_the_bot() {
+    let discord = FakeDiscord::start().await;
+    let channel = ChannelId::new(7).unwrap();
+    rest(&discord).react(channel, MessageId::new(8).unwrap(), "⏳").await.unwrap();
+    let request = &discord.requests()[0];
+    assert_eq!(request.method, "PUT");
+    assert_eq!(request.path, "/api/v10/channels/7/messages/8/reactions/%E2%8F%B3/@me");
 }

@@ -206,7 +206,7 @@ async fn channel_context_carries_another_members_message_into_the_prompt() {
 }
 
 #[tokio::test]
-async fn a_member_cannot_burn_the_quota_within_the_cooldown() {
+async fn a_member_cannot_burn_the_quota_within_the_cooldown_and_is_told_when_to_ask_again() {
     let app = spawn_app().await;
     app.add_document("global", "Billing", KB).await;
     app.settings(GUILD, json!({"cooldown_seconds": 60})).await;
@@ -219,11 +219,46 @@ async fn a_member_cannot_burn_the_quota_within_the_cooldown() {
             ..MessageSpec::default()
         }));
     }
-    wait_posts(&app.discord, 1).await;
+    // One answer, and one short notice saying when to ask again: never silence.
+    let posts = wait_posts(&app.discord, 2).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(channel_posts(&app.discord).len(), 1);
+    let posts: Vec<String> = posts.iter().map(|p| p.body["content"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(channel_posts(&app.discord).len(), 2, "{posts:?}");
+    assert_eq!(posts.iter().filter(|p| p.contains("14 days")).count(), 1, "{posts:?}");
+    assert_eq!(posts.iter().filter(|p| p.contains("I can answer you again in")).count(), 1, "{posts:?}");
+    // The third message gets a ⏳ reaction instead of more text.
+    let reactions: Vec<_> = app.discord.requests().into_iter().filter(|r| r.path.contains("/reactions/")).collect();
+    assert_eq!(reactions.len(), 1);
+    assert!(reactions[0].path.ends_with("/reactions/%E2%8F%B3/@me"), "{}", reactions[0].path);
+    assert_eq!(reactions[0].method, reqwest::Method::PUT);
     let (_, usage) = app.api(reqwest::Method::GET, &format!("/api/guilds/{GUILD}/usage"), None).await;
-    assert_eq!(usage["used"], 1);
+    assert_eq!(usage["used"], 1, "held-back messages cost nothing");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_to_stewards_answer_is_a_follow_up_and_skips_the_cooldown() {
+    let app = spawn_app().await;
+    app.add_document("global", "Billing", KB).await;
+    app.settings(GUILD, json!({"cooldown_seconds": 60})).await;
+    app.wait_for_gateway().await;
+    app.gateway.message(message_create(MessageSpec {
+        id: 1101,
+        content: "refunds?",
+        mentions_bot: true,
+        ..MessageSpec::default()
+    }));
+    wait_posts(&app.discord, 1).await;
+    tokio::time::sleep(steward_domain::respond::FOLLOW_UP_WINDOW).await;
+    app.gateway.message(message_create(MessageSpec {
+        id: 1102,
+        content: "and how much is the pro plan?",
+        reply_to_bot: Some(1_400_000_000_000_000_000),
+        ..MessageSpec::default()
+    }));
+    let posts = wait_posts(&app.discord, 2).await;
+    assert!(posts[1].body["content"].as_str().unwrap().contains("20 euros"), "{}", posts[1].body);
+    assert_eq!(posts[1].body["message_reference"]["message_id"], "1102");
     app.stop().await;
 }
 
