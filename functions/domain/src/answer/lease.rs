@@ -10,7 +10,8 @@ use super::{AnswerConfig, WorkError};
 use crate::clock::Clock;
 use crate::ports::{Claim, ClaimStore};
 
-/// A held lease on one event; [`Lease::finish`] records the outcome.
+/// A held lease on one event; [`Lease::finish`] records the outcome. Services use it through
+/// `Answerer::once`.
 pub(crate) struct Lease {
     claims: Arc<dyn ClaimStore>,
     clock: Arc<dyn Clock>,

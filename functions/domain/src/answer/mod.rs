@@ -94,9 +94,21 @@ impl Answerer {
         self.model.as_ref()
     }
 
-    /// Takes the lease on an event, or `None` when another delivery holds it or finished it.
-    pub(crate) async fn lease(&self, key: String) -> Result<Option<Lease>, WorkError> {
-        Lease::take(Arc::clone(&self.claims), Arc::clone(&self.clock), key, &self.config).await
+    /// Runs `work` for the event `key` once: under a lease, recorded as handled when it ends;
+    /// a delivery that finds the event held or handled returns `duplicate` without running it.
+    pub(crate) async fn once<T>(
+        &self,
+        key: String,
+        duplicate: T,
+        work: impl Future<Output = Result<T, WorkError>>,
+    ) -> Result<T, WorkError> {
+        let Some(lease) = Lease::take(Arc::clone(&self.claims), Arc::clone(&self.clock), key, &self.config).await?
+        else {
+            return Ok(duplicate);
+        };
+        let result = work.await;
+        lease.finish(&result).await;
+        result
     }
 
     /// The guild's settings (defaults for a guild never configured).

@@ -55,12 +55,8 @@ impl AskWorker {
     /// Returns [`WorkError`] only when the member could not be told anything.
     #[tracing::instrument(skip_all, fields(guild = %event.guild_id, interaction = %event.interaction_id))]
     pub async fn answer(&self, event: &AskAccepted) -> Result<AskOutcome, WorkError> {
-        let Some(lease) = self.answerer.lease(format!("ask:{}", event.interaction_id)).await? else {
-            return Ok(AskOutcome::Duplicate);
-        };
-        let result = self.answer_leased(event).await;
-        lease.finish(&result).await;
-        result
+        let key = format!("ask:{}", event.interaction_id);
+        self.answerer.once(key, AskOutcome::Duplicate, self.answer_leased(event)).await
     }
 
     async fn answer_leased(&self, event: &AskAccepted) -> Result<AskOutcome, WorkError> {

@@ -45,12 +45,8 @@ impl MessageResponder {
     /// reply could not be posted.
     #[tracing::instrument(skip_all, fields(guild = %message.guild_id, message = %message.message_id))]
     pub async fn handle(&self, message: &ChannelMessage) -> Result<RespondOutcome, WorkError> {
-        let Some(lease) = self.answerer.lease(format!("msg:{}", message.message_id)).await? else {
-            return Ok(RespondOutcome::Duplicate);
-        };
-        let result = self.handle_leased(message).await;
-        lease.finish(&result).await;
-        result
+        let key = format!("msg:{}", message.message_id);
+        self.answerer.once(key, RespondOutcome::Duplicate, self.handle_leased(message)).await
     }
 
     async fn handle_leased(&self, message: &ChannelMessage) -> Result<RespondOutcome, WorkError> {
