@@ -20,7 +20,7 @@ use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexin
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
 };
-use tantivy::{Index, IndexReader, TantivyDocument, doc};
+use tantivy::{Index, IndexReader, Searcher, TantivyDocument, Term, doc};
 
 /// How many guild indexes stay cached.
 const CACHED_GUILDS: usize = 256;
@@ -96,11 +96,11 @@ impl GuildIndex {
         Ok(Self { versions, chunks, index, reader, fields })
     }
 
-    fn search(&self, query: &str, limit: usize) -> Result<Vec<Passage>, SearchError> {
+    fn search(&self, query: &str, limit: usize) -> Result<(Vec<Passage>, f32), SearchError> {
         // Keep words only: members type free text, not query syntax.
         let cleaned: String = query.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
         if cleaned.trim().is_empty() || self.chunks.is_empty() || limit == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0.0));
         }
         let mut parser =
             QueryParser::for_index(&self.index, vec![self.fields.title, self.fields.heading, self.fields.text]);
@@ -127,8 +127,50 @@ impl GuildIndex {
             };
             ranked.push((&chunk.document, passage));
         }
-        Ok(diversify(ranked, limit))
+        let passages = diversify(ranked, limit);
+        let relevance = self.relevance(&searcher, &cleaned, &passages)?;
+        Ok((passages, relevance))
     }
+
+    /// The share of the query's words the passages contain, each weighted by its inverse
+    /// document frequency, so "how do I" counts little and a rare topic word counts a lot; a
+    /// word the knowledge base never uses weighs the most.
+    fn relevance(&self, searcher: &Searcher, query: &str, passages: &[Passage]) -> Result<f32, SearchError> {
+        let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) else { return Ok(0.0) };
+        let words = analyzed(&mut analyzer, query);
+        let mut found = std::collections::HashSet::new();
+        for passage in passages {
+            let text = format!("{} {} {}", passage.title, passage.heading, passage.text);
+            found.extend(analyzed(&mut analyzer, &text));
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let chunks = searcher.num_docs() as f32;
+        let (mut total, mut covered) = (0.0_f32, 0.0_f32);
+        for word in &words {
+            let mut frequency = 0;
+            for field in [self.fields.title, self.fields.heading, self.fields.text] {
+                frequency = frequency.max(searcher.doc_freq(&Term::from_field_text(field, word)).map_err(index_error)?);
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let frequency = frequency as f32;
+            let idf = (1.0 + (chunks - frequency + 0.5) / (frequency + 0.5)).ln();
+            total += idf;
+            if found.contains(word) {
+                covered += idf;
+            }
+        }
+        Ok(if total > 0.0 { covered / total } else { 0.0 })
+    }
+}
+
+/// The distinct analyzed words of `text` (lowercased, folded, stemmed).
+fn analyzed(analyzer: &mut TextAnalyzer, text: &str) -> std::collections::HashSet<String> {
+    let mut words = std::collections::HashSet::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(token) = stream.next() {
+        words.insert(token.text.clone());
+    }
+    words
 }
 
 impl TantivySearch {
@@ -179,9 +221,9 @@ impl KnowledgeSearch for TantivySearch {
         let index = self.index_for(guild).await?;
         let query = query.to_owned();
         let corpus_chunks = index.chunks.len();
-        let passages =
+        let (passages, relevance) =
             tokio::task::spawn_blocking(move || index.search(&query, limit)).await.map_err(index_error)??;
-        Ok(SearchResults { passages, corpus_chunks })
+        Ok(SearchResults { passages, corpus_chunks, relevance })
     }
 }
 

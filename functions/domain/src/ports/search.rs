@@ -13,6 +13,9 @@ pub struct SearchResults {
     pub passages: Vec<Passage>,
     /// How many chunks the guild's knowledge base holds.
     pub corpus_chunks: usize,
+    /// How well the passages cover the question, from 0 (none of its words) to 1 (all of them),
+    /// each word weighted by how rare it is in the knowledge base: the "I don't know" signal.
+    pub relevance: f32,
 }
 
 /// A search failure.

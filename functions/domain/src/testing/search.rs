@@ -35,6 +35,14 @@ impl KnowledgeSearch for NaiveSearch {
             }
         }
         scored.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
-        Ok(SearchResults { passages: diversify(scored, limit), corpus_chunks: corpus })
+        let passages = diversify(scored, limit);
+        let covered = |word: &String| passages.iter().any(|p: &Passage| p.text.to_lowercase().contains(word.as_str()));
+        #[allow(clippy::cast_precision_loss)]
+        let relevance = if words.is_empty() {
+            0.0
+        } else {
+            words.iter().filter(|w| covered(w)).count() as f32 / words.len() as f32
+        };
+        Ok(SearchResults { passages, corpus_chunks: corpus, relevance })
     }
 }
