@@ -58,11 +58,7 @@ impl Default for CrawlOptions {
             request_timeout: Duration::from_secs(30),
             max_page_bytes: 5 * 1024 * 1024,
             max_crawl_delay: Duration::from_secs(10),
-            user_agent: format!(
-                "{USER_AGENT_TOKEN}/{} (+{})",
-                env!("CARGO_PKG_VERSION"),
-                env!("CARGO_PKG_REPOSITORY")
-            ),
+            user_agent: format!("{USER_AGENT_TOKEN}/{} (+{})", env!("CARGO_PKG_VERSION"), env!("CARGO_PKG_REPOSITORY")),
         }
     }
 }
@@ -140,7 +136,8 @@ pub async fn crawl(
     let sitemap = crawler.read_sitemaps(&start).await;
     let follow_links = sitemap.is_empty();
     let mut seen = HashSet::new();
-    let queue = std::iter::once(start).chain(sitemap).filter(|url| seen.insert(url.clone())).map(|url| (url, 0)).collect();
+    let queue =
+        std::iter::once(start).chain(sitemap).filter(|url| seen.insert(url.clone())).map(|url| (url, 0)).collect();
     crawler.run(queue, &mut seen, follow_links).await;
     Ok(crawler.report)
 }
@@ -271,7 +268,10 @@ impl Crawler<'_> {
         if status.is_redirection() {
             let location = response.headers().get(LOCATION).and_then(|l| l.to_str().ok()).unwrap_or_default();
             let target = url.join(location).map_or_else(|_| location.to_owned(), String::from);
-            return Err(format!("redirects to {target}, outside {}; it was not followed", self.origin.ascii_serialization()));
+            return Err(format!(
+                "redirects to {target}, outside {}; it was not followed",
+                self.origin.ascii_serialization()
+            ));
         }
         if !status.is_success() {
             return Err(format!("HTTP {status}"));
@@ -538,11 +538,7 @@ fn fallback_title(url: &Url) -> String {
 
 /// A transport error as a skip reason.
 fn describe(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timed out".to_owned()
-    } else {
-        chain(error)
-    }
+    if error.is_timeout() { "timed out".to_owned() } else { chain(error) }
 }
 
 /// An error and its causes, joined with `: `.

@@ -20,7 +20,8 @@ const DROPPED: &[&str] = &[
 const DROPPED_ROLES: &[&str] = &["navigation", "banner", "contentinfo", "complementary", "search", "dialog"];
 
 /// Alt texts that say nothing about the image.
-const MEANINGLESS_ALT: &[&str] = &["image", "img", "logo", "icon", "photo", "picture", "banner", "spacer", "screenshot"];
+const MEANINGLESS_ALT: &[&str] =
+    &["image", "img", "logo", "icon", "photo", "picture", "banner", "spacer", "screenshot"];
 
 /// Converts an HTML page into a document.
 ///
@@ -245,8 +246,8 @@ impl Blocks {
                 self.children(element, Context { in_content: true });
                 self.end_paragraph();
             }
-            "p" | "div" | "section" | "body" | "html" | "figure" | "figcaption" | "details" | "summary" | "dl" | "dt"
-            | "dd" | "address" | "center" | "hgroup" | "li" | "fieldset" | "caption" | "picture" => {
+            "p" | "div" | "section" | "body" | "html" | "figure" | "figcaption" | "details" | "summary" | "dl"
+            | "dt" | "dd" | "address" | "center" | "hgroup" | "li" | "fieldset" | "caption" | "picture" => {
                 self.end_paragraph();
                 self.children(element, context);
                 self.end_paragraph();
@@ -328,8 +329,7 @@ impl Blocks {
     /// Closes the open paragraph, if it has any text.
     fn end_paragraph(&mut self) {
         let open = std::mem::take(&mut self.open);
-        let lines: Vec<String> =
-            open.split('\n').map(str::trim).filter(|l| !l.is_empty()).map(escape_line).collect();
+        let lines: Vec<String> = open.split('\n').map(str::trim).filter(|l| !l.is_empty()).map(escape_line).collect();
         if !lines.is_empty() {
             self.done.push(lines.join("\n"));
         }

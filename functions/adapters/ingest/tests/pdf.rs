@@ -66,3 +66,23 @@ fn a_truncated_pdf_is_an_error_not_a_panic() {
         assert!(matches!(err, IngestError::Pdf { .. }), "{err:?}");
     }
 }
+
+#[test]
+fn a_pdf_that_makes_the_extractor_panic_is_a_malformed_error() {
+    // GIVEN a PDF whose pages have no MediaBox (pdf-extract asserts one exists)
+    let mut document = lopdf::Document::load_mem(&make_pdf(None, &[&["text"]])).expect("test PDF loads");
+    for object in document.objects.values_mut() {
+        if let Ok(dictionary) = object.as_dict_mut() {
+            dictionary.remove(b"MediaBox");
+        }
+    }
+    let mut bytes = Vec::new();
+    document.save_to(&mut bytes).expect("PDF saves");
+
+    // WHEN it is read
+    let err = pdf::to_document(&bytes, "broken.pdf", "broken").expect_err("no MediaBox");
+
+    // THEN the panic became an error naming the file
+    assert!(matches!(err, IngestError::Pdf { source: PdfError::Malformed { .. }, .. }), "{err:?}");
+    assert!(err.to_string().contains("broken.pdf"), "{err}");
+}
