@@ -215,19 +215,16 @@ impl Crawler<'_> {
         let mut done = 0;
         let mut fetched: HashSet<Url> = HashSet::new();
         while let Some((url, depth)) = queue.pop_front() {
+            if fetched.contains(&url) {
+                continue;
+            }
             if let Some(reason) = self.robots.refuses(&url) {
                 self.skip(url, reason);
                 continue;
             }
             if done >= self.options.max_pages {
                 let reason = format!("not fetched: the limit of {} pages was reached", self.options.max_pages);
-                self.skip(url, reason.clone());
-                for (url, _) in queue.drain(..) {
-                    self.skip(url, reason.clone());
-                }
-                break;
-            }
-            if fetched.contains(&url) {
+                self.skip(url, reason);
                 continue;
             }
             done += 1;
@@ -312,7 +309,7 @@ impl Crawler<'_> {
         if is_pdf {
             return pdf::to_document(&body, final_url.as_str(), &fallback).map(Page::Pdf).map_err(|e| chain(&e));
         }
-        let text = decode(&body, charset.as_deref());
+        let text = html::decode(&body, charset.as_deref());
         Ok(Page::Html(html::crawled_page(&text, &final_url, &fallback)))
     }
 
@@ -500,13 +497,6 @@ fn content_type(response: &Response) -> (String, Option<String>) {
     (essence, charset)
 }
 
-/// A page's text in the charset its response declared (UTF-8 when it declared none or an
-/// unknown one; a byte-order mark wins).
-fn decode(body: &[u8], charset: Option<&str>) -> String {
-    let encoding = charset.and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes())).unwrap_or(encoding_rs::UTF_8);
-    encoding.decode(body).0.into_owned()
-}
-
 /// The URL as the crawl knows it: no fragment, no tracking parameters, the remaining query
 /// parameters sorted by name, no empty query.
 fn normalise(url: &Url) -> Url {
@@ -594,12 +584,5 @@ mod tests {
         assert_eq!(fallback_title(&url("https://a.example/docs/install.html")), "install");
         assert_eq!(fallback_title(&url("https://a.example/docs/guide/")), "guide");
         assert_eq!(fallback_title(&url("https://a.example/")), "a.example");
-    }
-
-    #[test]
-    fn declared_charsets_are_decoded() {
-        assert_eq!(decode(b"caf\xe9", Some("iso-8859-1")), "café");
-        assert_eq!(decode("café".as_bytes(), None), "café");
-        assert_eq!(decode("café".as_bytes(), Some("no-such-charset")), "café");
     }
 }

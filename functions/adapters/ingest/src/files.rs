@@ -106,7 +106,7 @@ pub fn read(path: &Path) -> Result<IngestedDocument, IngestError> {
             let body = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
             Ok(IngestedDocument { title: stem, source, body })
         }
-        Kind::Html => Ok(html::to_document(&String::from_utf8_lossy(&bytes), &source, &stem)),
+        Kind::Html => Ok(html::to_document(&html::decode(&bytes, None), &source, &stem)),
         Kind::Pdf => pdf::to_document(&bytes, &source, &stem),
     }
 }

@@ -5,6 +5,7 @@
 //! their ARIA equivalents are dropped, and so is a page-level `header`; a `header` inside a
 //! `main` or `article` is the content's own header (it usually holds the `<h1>`) and is kept.
 
+use encoding_rs::{Encoding, WINDOWS_1252};
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
@@ -88,6 +89,35 @@ pub(crate) fn crawled_page(html: &str, url: &Url, fallback_title: &str) -> Crawl
     }
 
     CrawledPage { document, links, noindex, nofollow }
+}
+
+/// Decodes an HTML page's bytes: a byte-order mark wins, then the charset its transport
+/// declared (the HTTP `Content-Type`), then UTF-8 when the bytes are valid UTF-8, then the
+/// page's own `<meta charset>`, and windows-1252 (the web's legacy default) for anything else.
+pub(crate) fn decode(bytes: &[u8], declared: Option<&str>) -> String {
+    let label = |name: &str| Encoding::for_label(name.trim().as_bytes());
+    if let Some(encoding) = declared.and_then(label) {
+        return encoding.decode(bytes).0.into_owned();
+    }
+    if let Some((encoding, _)) = Encoding::for_bom(bytes) {
+        return encoding.decode(bytes).0.into_owned();
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_owned();
+    }
+    // The page is not UTF-8: its markup is ASCII in any charset a meta tag can name, so a
+    // lossy parse is enough to read that tag.
+    let lossy = String::from_utf8_lossy(bytes);
+    let page = Html::parse_document(&lossy);
+    let meta = page.root_element().descendent_elements().filter(|e| e.value().name() == "meta").find_map(|meta| {
+        meta.attr("charset").and_then(label).or_else(|| {
+            let content_type = meta.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("content-type"));
+            let content = meta.attr("content").filter(|_| content_type)?;
+            let (_, charset) = content.split_once("charset=").or_else(|| content.split_once("CHARSET="))?;
+            label(charset.split(';').next().unwrap_or_default().trim_matches(['"', '\'', ' ']))
+        })
+    });
+    meta.unwrap_or(WINDOWS_1252).decode(bytes).0.into_owned()
 }
 
 /// The document of a parsed page.
@@ -573,6 +603,19 @@ Steward answering a question in a Discord channel";
                     <blockquote><p>quoted</p><p>twice</p></blockquote><h2> </h2>";
 
         assert_eq!(to_markdown(html), "# a\n\n## b\n\n### c\n\n#### d\n\n##### e\n\n###### f\n\n> quoted\n>\n> twice");
+    }
+
+    #[test]
+    fn pages_are_decoded_by_declared_charset_bom_utf8_meta_or_windows_1252() {
+        assert_eq!(decode(b"caf\xe9", Some("iso-8859-1")), "café");
+        assert_eq!(decode("café".as_bytes(), None), "café");
+        assert_eq!(decode("café".as_bytes(), Some("no-such-charset")), "café");
+        assert_eq!(decode(b"\xef\xbb\xbfcaf\xc3\xa9", Some("iso-8859-1")), "café", "a byte-order mark wins");
+        let koi8 = b"<html><head><meta charset=\"koi8-r\"></head><body>\xf0\xd2\xc9\xd7\xc5\xd4</body></html>";
+        assert!(decode(koi8, None).contains("Привет"));
+        let http_equiv = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-15\"><p>\xa4 5</p>";
+        assert!(decode(http_equiv, None).contains("€ 5"));
+        assert!(decode(b"<p>\x93quoted\x94</p>", None).contains("\u{201c}quoted\u{201d}"));
     }
 
     #[test]

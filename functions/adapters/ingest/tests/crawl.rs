@@ -321,6 +321,17 @@ async fn missing_pages_oversized_pages_and_noindex_pages_are_skipped_with_a_reas
     assert_eq!(skipped_events, report.skipped.len(), "every skip is also an event");
 }
 
+#[test]
+fn the_crawl_future_can_be_spawned() {
+    fn assert_send<T: Send>(_: &T) {}
+    let start = Url::parse("http://127.0.0.1:9/").expect("URL");
+    let options = options();
+
+    let future = crawl(&start, &options, &|_| {});
+
+    assert_send(&future);
+}
+
 #[tokio::test]
 async fn a_start_url_that_is_not_http_is_refused() {
     let start = Url::parse("file:///etc/passwd").expect("URL");
