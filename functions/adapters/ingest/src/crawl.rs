@@ -228,8 +228,8 @@ impl Crawler<'_> {
                 continue;
             }
             done += 1;
-            let page = match self.page(&url, &mut fetched).await {
-                Ok(page) => page,
+            let (url, page) = match self.page(&url, &mut fetched).await {
+                Ok(fetched) => fetched,
                 Err(reason) => {
                     self.skip(url, reason);
                     continue;
@@ -258,8 +258,9 @@ impl Crawler<'_> {
         }
     }
 
-    /// Fetches one page and reads it, or says why it cannot be a document.
-    async fn page(&mut self, url: &Url, fetched: &mut HashSet<Url>) -> Result<Page, String> {
+    /// Fetches one page and reads it, with its URL after redirects, or says why it cannot be
+    /// a document.
+    async fn page(&mut self, url: &Url, fetched: &mut HashSet<Url>) -> Result<(Url, Page), String> {
         let mut response = self.get(url).await.map_err(|e| describe(&e))?;
         let status = response.status();
         if status.is_redirection() {
@@ -307,10 +308,12 @@ impl Crawler<'_> {
 
         let fallback = fallback_title(&final_url);
         if is_pdf {
-            return pdf::to_document(&body, final_url.as_str(), &fallback).map(Page::Pdf).map_err(|e| chain(&e));
+            let document = pdf::to_document(&body, final_url.as_str(), &fallback).map_err(|e| chain(&e))?;
+            return Ok((final_url, Page::Pdf(document)));
         }
         let text = html::decode(&body, charset.as_deref());
-        Ok(Page::Html(html::crawled_page(&text, &final_url, &fallback)))
+        let page = html::crawled_page(&text, &final_url, &fallback);
+        Ok((final_url, Page::Html(page)))
     }
 
     /// Reads `robots.txt` into [`Crawler::robots`] and [`Crawler::delay`].
