@@ -1,0 +1,14 @@
+//! The one output type every importer produces.
+
+/// One document ready for the knowledge base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestedDocument {
+    /// Title: HTML `<title>`/first `<h1>`, PDF metadata title or first line, file stem as last
+    /// resort.
+    pub title: String,
+    /// Where it came from: a file path (as given) or the page URL without its fragment.
+    /// Re-importing the same source replaces the document, so this is stable.
+    pub source: String,
+    /// The content as Markdown (or the file's text unchanged for `.md`, `.markdown` and `.txt`).
+    pub body: String,
+}
