@@ -1,7 +1,5 @@
 //! The `steward` command line: subcommands and their flags (clap).
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand};
 use steward_domain::ids::GuildId;
 
@@ -48,11 +46,12 @@ pub enum Command {
 /// `steward kb` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum KbCommand {
-    /// Import Markdown/text files or folders (into DynamoDB when STEWARD_TABLE is set).
+    /// Import Markdown, text, HTML and PDF files or folders, or a website (into DynamoDB when
+    /// STEWARD_TABLE is set). Importing a file or page again replaces it.
     Import {
-        /// Files or folders.
+        /// Files or folders, or one website URL (https://docs.example.com) to crawl.
         #[arg(required = true)]
-        paths: Vec<PathBuf>,
+        sources: Vec<String>,
         /// Import into this guild's knowledge base instead of the global one.
         #[arg(long)]
         guild: Option<GuildId>,
@@ -72,7 +71,7 @@ mod tests {
         assert!(matches!(cli.command, Command::Gateway { count_only: true }));
         let cli = Cli::try_parse_from(["steward", "kb", "import", "docs", "--guild", "42"]).unwrap();
         assert!(
-            matches!(cli.command, Command::Kb { command: KbCommand::Import { ref paths, guild: Some(_) } } if paths.len() == 1)
+            matches!(cli.command, Command::Kb { command: KbCommand::Import { ref sources, guild: Some(_) } } if sources.len() == 1)
         );
         assert!(Cli::try_parse_from(["steward", "kb", "import"]).is_err(), "paths are required");
     }

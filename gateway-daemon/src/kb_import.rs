@@ -1,153 +1,220 @@
-//! `steward kb import`: loads Markdown and text files into the knowledge base.
+//! `steward kb import`: files, folders or a whole website into the knowledge base.
+//!
+//! Reading is `steward-ingest`'s (Markdown, text, HTML, PDF; a same-host crawl for a URL);
+//! storing is the domain's [`add_document`], so a source imported again replaces its document.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use steward_domain::clock::{Clock, SystemClock};
+use steward_domain::clock::Clock;
 use steward_domain::ids::DocumentId;
-use steward_domain::knowledge::{KbScope, NewDocument};
-use steward_domain::ports::KnowledgeStore;
+use steward_domain::knowledge::{AddError, KbScope, NewDocument, add_document, markdown};
+use steward_domain::ports::{KnowledgeStore, StoreError};
+use steward_ingest::{CrawlEvent, CrawlOptions, IngestError, IngestedDocument};
+use url::Url;
 
-/// File endings that are imported.
-pub const EXTENSIONS: &[&str] = &["md", "markdown", "mdx", "txt", "text", "rst"];
+/// What to import: files and folders, or a website.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Files as given, folders walked.
+    Paths(Vec<PathBuf>),
+    /// Every page of a site reachable from this URL (same host).
+    Site(Url),
+}
+
+impl Origin {
+    /// Reads the command line's arguments: one `http(s)://` URL, or paths.
+    ///
+    /// # Errors
+    /// Returns a message when a URL is mixed with other arguments.
+    pub fn parse(arguments: &[String]) -> Result<Self, String> {
+        let urls: Vec<Url> = arguments
+            .iter()
+            .filter(|a| a.starts_with("http://") || a.starts_with("https://"))
+            .filter_map(|a| Url::parse(a).ok())
+            .collect();
+        match (urls.as_slice(), arguments.len()) {
+            ([], _) => Ok(Self::Paths(arguments.iter().map(PathBuf::from).collect())),
+            ([url], 1) => Ok(Self::Site(url.clone())),
+            _ => Err("import one website URL at a time, or files and folders".into()),
+        }
+    }
+}
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportReport {
     /// Documents stored.
     pub imported: usize,
+    /// Of those, how many replaced an earlier import of the same source.
+    pub replaced: usize,
     /// Chunks stored.
     pub chunks: usize,
-    /// Files skipped, with the reason.
-    pub skipped: Vec<(PathBuf, String)>,
+    /// Files or pages skipped, with the reason.
+    pub skipped: Vec<(String, String)>,
 }
 
-/// Every importable file under `paths` (files as given, folders walked), sorted.
-///
-/// # Errors
-/// Returns an error for a path that does not exist or a folder that cannot be read.
-pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in paths {
-        let meta =
-            std::fs::metadata(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        if meta.is_dir() {
-            walk(path, &mut files)?;
-        } else {
-            files.push(path.clone());
-        }
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
+/// Why an import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The files or the site could not be read at all.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, files)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// The document title: the first Markdown `# ` heading, else the file name without extension.
-#[must_use]
-pub fn title_of(path: &Path, body: &str) -> String {
-    body.lines()
-        .map(str::trim)
-        .find_map(|line| line.strip_prefix("# ").map(str::trim).filter(|t| !t.is_empty()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("document").replace(['-', '_'], " "))
-}
-
-/// Imports `files` into `scope`, showing a progress bar on a terminal.
-///
-/// # Errors
-/// Returns the store's error; unreadable or invalid files are skipped and reported instead.
-pub async fn import(
-    store: &dyn KnowledgeStore,
-    scope: KbScope,
-    files: &[PathBuf],
-    show_progress: bool,
-) -> Result<ImportReport, steward_domain::ports::StoreError> {
-    let bar = if show_progress { ProgressBar::new(files.len() as u64) } else { ProgressBar::hidden() };
+/// A progress bar on a terminal, hidden otherwise.
+fn bar(show: bool, len: u64) -> ProgressBar {
+    let bar = if show { ProgressBar::new(len) } else { ProgressBar::hidden() };
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
         bar.set_style(style);
     }
+    bar
+}
+
+/// Reads `origin` and stores every document in `scope`, showing progress on a terminal.
+///
+/// # Errors
+/// Returns an error when nothing can be read (a missing path, an unreachable site) or the store
+/// fails; single unreadable files or pages are skipped and reported instead.
+pub async fn import(
+    store: &dyn KnowledgeStore,
+    scope: KbScope,
+    origin: &Origin,
+    clock: &dyn Clock,
+    show_progress: bool,
+) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
-    for path in files {
-        bar.set_message(path.display().to_string());
-        let body = match std::fs::read(path).map(String::from_utf8) {
-            Ok(Ok(body)) => body,
-            Ok(Err(_)) => {
-                report.skipped.push((path.clone(), "not UTF-8 text".into()));
+    let documents = match origin {
+        Origin::Paths(paths) => {
+            let files = steward_ingest::collect(paths)?;
+            let bar = bar(show_progress, files.len() as u64);
+            let mut documents = Vec::with_capacity(files.len());
+            for path in &files {
+                bar.set_message(path.display().to_string());
+                match steward_ingest::read(path) {
+                    Ok(document) => documents.push(document),
+                    Err(error) => report.skipped.push((path.display().to_string(), error.to_string())),
+                }
                 bar.inc(1);
-                continue;
             }
-            Err(e) => {
-                report.skipped.push((path.clone(), e.to_string()));
-                bar.inc(1);
-                continue;
-            }
-        };
-        let source = path.file_name().and_then(|n| n.to_str()).map(str::to_owned);
-        let new = NewDocument { title: title_of(path, &body), source, body };
-        match new.into_parts(DocumentId::generate(), SystemClock.now()) {
-            Ok((document, chunks)) => {
-                store.put_document(scope, &document, &chunks).await?;
-                report.imported += 1;
-                report.chunks += chunks.len();
-            }
-            Err(e) => report.skipped.push((path.clone(), e.to_string())),
+            bar.finish_and_clear();
+            documents
         }
-        bar.inc(1);
+        Origin::Site(url) => {
+            let bar = bar(show_progress, 1);
+            let progress = |event: CrawlEvent| match event {
+                CrawlEvent::Fetched { url, done, queued } => {
+                    bar.set_length((done + queued) as u64);
+                    bar.set_position(done as u64);
+                    bar.set_message(url.to_string());
+                }
+                CrawlEvent::Skipped { .. } => {}
+            };
+            let crawled = steward_ingest::crawl(url, &CrawlOptions::default(), &progress).await?;
+            bar.finish_and_clear();
+            report.skipped.extend(crawled.skipped.into_iter().map(|(url, why)| (url.to_string(), why)));
+            crawled.documents
+        }
+    };
+    for document in documents {
+        let source = document.source.clone();
+        match add_document(store, scope, new_document(document), DocumentId::generate(), clock.now()).await {
+            Ok(added) => {
+                report.imported += 1;
+                report.replaced += added.replaced;
+                report.chunks += added.chunks;
+            }
+            Err(AddError::Invalid(error)) => report.skipped.push((source, error.to_string())),
+            Err(AddError::Store(error)) => return Err(error.into()),
+        }
     }
-    bar.finish_and_clear();
     Ok(report)
+}
+
+/// The document to store: titled by its front matter or first heading when it has one.
+fn new_document(document: IngestedDocument) -> NewDocument {
+    let title = markdown::parse(&document.body).title.unwrap_or(document.title);
+    NewDocument { title, source: Some(document.source), body: document.body }
 }
 
 #[cfg(test)]
 mod tests {
+    use steward_domain::clock::Timestamp;
+    use steward_domain::testing::{ManualClock, MemoryStore};
+
     use super::*;
-    use steward_embedded::SqliteStore;
+
+    #[test]
+    fn arguments_are_paths_or_one_site() {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(Origin::parse(&args(&["docs", "faq.md"])), Ok(Origin::Paths(vec!["docs".into(), "faq.md".into()])));
+        assert!(matches!(Origin::parse(&args(&["https://docs.example.com"])), Ok(Origin::Site(_))));
+        assert!(Origin::parse(&args(&["https://a.example", "docs"])).is_err());
+    }
 
     #[tokio::test]
-    async fn imports_a_folder_recursively_and_skips_what_it_cannot_read() {
+    async fn imports_a_folder_titles_by_front_matter_and_replaces_on_reimport() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("faq.md"), "# Frequently asked\n\nRefunds take 14 days.").unwrap();
+        std::fs::write(dir.path().join("faq.md"), "---\ntitle: Frequently asked\n---\n\nRefunds take 14 days.")
+            .unwrap();
         std::fs::create_dir(dir.path().join("guides")).unwrap();
         std::fs::write(dir.path().join("guides/install-linux.txt"), "Use apt.").unwrap();
         std::fs::write(dir.path().join("guides/empty.md"), "\n").unwrap();
+        std::fs::write(
+            dir.path().join("guides/page.html"),
+            "<html><head><title>Site</title></head><body><main><h1>Payments</h1><p>By card.</p></main></body></html>",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("logo.png"), [0u8, 1, 2]).unwrap();
-        std::fs::write(dir.path().join(".hidden.md"), "secret").unwrap();
-        let files = collect_files(&[dir.path().to_path_buf()]).unwrap();
-        assert_eq!(files.len(), 3, "{files:?}");
-
-        let store = SqliteStore::in_memory().unwrap();
-        let report = import(&store, KbScope::Global, &files, false).await.unwrap();
-        assert_eq!(report.imported, 2);
-        assert_eq!(report.skipped.len(), 1);
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(Timestamp::from_secs(1));
+        let origin = Origin::Paths(vec![dir.path().to_path_buf()]);
+        let report = import(&store, KbScope::Global, &origin, &clock, false).await.unwrap();
+        assert_eq!((report.imported, report.replaced, report.skipped.len()), (3, 0, 1), "{report:?}");
         let mut titles: Vec<_> =
             store.list_documents(KbScope::Global).await.unwrap().into_iter().map(|d| d.title).collect();
         titles.sort();
-        assert_eq!(titles, ["Frequently asked", "install linux"]);
+        assert_eq!(titles, ["Frequently asked", "Payments", "install linux"]);
+
+        std::fs::write(dir.path().join("faq.md"), "---\ntitle: Frequently asked\n---\n\nRefunds take 30 days.")
+            .unwrap();
+        let again = import(&store, KbScope::Global, &origin, &clock, false).await.unwrap();
+        assert_eq!((again.imported, again.replaced), (3, 3), "every source replaced, none copied");
+        assert_eq!(store.list_documents(KbScope::Global).await.unwrap().len(), 3);
+        let chunks = store.chunks(KbScope::Global).await.unwrap();
+        assert!(
+            chunks.iter().any(|c| c.text.contains("30 days")) && !chunks.iter().any(|c| c.text.contains("14 days"))
+        );
     }
 
-    #[test]
-    fn missing_paths_are_errors_that_name_the_path() {
-        let error = collect_files(&[PathBuf::from("/nonexistent/kb")]).unwrap_err();
-        assert!(error.to_string().contains("/nonexistent/kb"));
+    #[tokio::test]
+    async fn imports_a_website_page_by_page() {
+        use axum::response::Html;
+        use axum::routing::get;
+        let site = axum::Router::new()
+            .route("/", get(|| async { Html("<html><body><main><h1>Help</h1><p>Start here.</p><a href=\"/refunds\">Refunds</a></main></body></html>") }))
+            .route("/refunds", get(|| async { Html("<html><body><main><h1>Refunds</h1><p>Refunds take 14 days.</p></main></body></html>") }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, site).await });
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(Timestamp::from_secs(1));
+        let report = import(&store, KbScope::Global, &Origin::Site(url.clone()), &clock, false).await.unwrap();
+        assert_eq!(report.imported, 2, "{report:?}");
+        let documents = store.list_documents(KbScope::Global).await.unwrap();
+        let refunds = documents.iter().find(|d| d.title == "Refunds").unwrap();
+        assert_eq!(refunds.source.as_deref(), Some(url.join("refunds").unwrap().as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_missing_path_is_an_error_naming_it() {
+        let store = MemoryStore::default();
+        let clock = ManualClock::at(Timestamp::from_secs(1));
+        let origin = Origin::Paths(vec!["/nonexistent/kb".into()]);
+        let error = import(&store, KbScope::Global, &origin, &clock, false).await.unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/kb"), "{error}");
     }
 }

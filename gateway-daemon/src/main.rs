@@ -25,8 +25,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::RegisterCommands { guild } => tools::register_commands(&config, guild).await.map(|()| 0)?,
         Command::InviteUrl { answer_only } => tools::invite_url(&config, answer_only).map(|()| 0)?,
-        Command::Kb { command: KbCommand::Import { paths, guild } } => {
-            tools::import_kb(&config, &paths, guild).await.map(|()| 0)?
+        Command::Kb { command: KbCommand::Import { sources, guild } } => {
+            tools::import_kb(&config, &sources, guild).await.map(|()| 0)?
         }
     };
     // A fatal gateway close has its own status, which the systemd unit reads.

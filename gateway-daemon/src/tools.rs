@@ -1,11 +1,11 @@
 //! The operator tools' wiring: `register-commands`, `invite-url` and `kb import`.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
+use steward_domain::clock::SystemClock;
 use steward_domain::ids::GuildId;
 use steward_domain::knowledge::KbScope;
 use steward_domain::ports::{DiscordRest, KnowledgeStore};
@@ -39,26 +39,32 @@ pub fn invite_url(config: &Config, answer_only: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `steward kb import`: imports files into DynamoDB when `STEWARD_TABLE` is set, else into the
-/// embedded store.
+/// `steward kb import`: imports files, folders or a website into DynamoDB when `STEWARD_TABLE`
+/// is set, else into the embedded store.
 ///
 /// # Errors
-/// Fails when no importable file is found, a path cannot be read, or the store fails.
-pub async fn import_kb(config: &Config, paths: &[PathBuf], guild: Option<GuildId>) -> anyhow::Result<()> {
-    let files = kb_import::collect_files(paths)?;
-    if files.is_empty() {
-        bail!("no Markdown or text files found (looked for .{})", kb_import::EXTENSIONS.join(", ."));
-    }
+/// Fails when the arguments mix a URL with paths, nothing can be read, or the store fails.
+pub async fn import_kb(config: &Config, sources: &[String], guild: Option<GuildId>) -> anyhow::Result<()> {
+    let origin = kb_import::Origin::parse(sources).map_err(anyhow::Error::msg)?;
     let store: Arc<dyn KnowledgeStore> = match &config.table {
         Some(table) => Arc::new(steward_dynamodb::DynamoStore::from_env(table.clone()).await),
         None => Arc::new(steward_embedded::SqliteStore::open_in(&config.data_dir)?),
     };
     let scope = guild.map_or(KbScope::Global, KbScope::Guild);
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let report = kb_import::import(store.as_ref(), scope, &files, progress).await?;
-    println!("Imported {} document(s), {} chunk(s) into the {scope} knowledge base.", report.imported, report.chunks);
-    for (path, why) in &report.skipped {
-        println!("  skipped {}: {why}", path.display());
+    let report = kb_import::import(store.as_ref(), scope, &origin, &SystemClock, progress).await?;
+    if report.imported == 0 && report.skipped.is_empty() {
+        bail!(
+            "nothing to import: no Markdown, text, HTML or PDF files found (looked for .{})",
+            steward_ingest::files::EXTENSIONS.join(", .")
+        );
+    }
+    println!(
+        "Imported {} document(s), {} chunk(s) into the {scope} knowledge base ({} replaced an earlier import).",
+        report.imported, report.chunks, report.replaced
+    );
+    for (what, why) in &report.skipped {
+        println!("  skipped {what}: {why}");
     }
     Ok(())
 }

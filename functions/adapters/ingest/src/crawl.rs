@@ -525,7 +525,7 @@ fn fallback_title(url: &Url) -> String {
         .and_then(|mut segments| segments.rfind(|s| !s.is_empty()))
         .map(|segment| segment.rsplit_once('.').map_or(segment, |(stem, _)| stem))
         .filter(|stem| !stem.is_empty())
-        .map(|stem| stem.replace("%20", " "))
+        .map(crate::document::title_from_name)
         .unwrap_or_else(|| url.host_str().unwrap_or_default().to_owned())
 }
 

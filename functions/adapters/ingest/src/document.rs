@@ -12,3 +12,19 @@ pub struct IngestedDocument {
     /// The content as Markdown (or the file's text unchanged for `.md`, `.markdown` and `.txt`).
     pub body: String,
 }
+
+/// A title made from a file or page name: `install-on-linux` reads `install on linux`.
+pub(crate) fn title_from_name(name: &str) -> String {
+    name.replace("%20", " ").replace(['-', '_'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_as_words() {
+        assert_eq!(title_from_name("install-on_linux"), "install on linux");
+        assert_eq!(title_from_name("My%20Guide"), "My Guide");
+    }
+}

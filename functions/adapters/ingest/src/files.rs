@@ -98,7 +98,8 @@ pub fn read(path: &Path) -> Result<IngestedDocument, IngestError> {
     let kind = kind(path).ok_or_else(|| IngestError::Unsupported { path: path.to_path_buf() })?;
     let bytes = fs::read(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
     let source = path.to_string_lossy().into_owned();
-    let stem = path.file_stem().map_or_else(|| source.clone(), |s| s.to_string_lossy().into_owned());
+    let stem =
+        path.file_stem().map_or_else(|| source.clone(), |s| crate::document::title_from_name(&s.to_string_lossy()));
     match kind {
         Kind::Text => {
             let text =

@@ -1,6 +1,9 @@
 //! The knowledge base (F4): documents, their chunks, and the chunker that cuts Markdown into passages.
 
+mod library;
 pub mod markdown;
+
+pub use self::library::{AddError, Added, add_document};
 
 use std::fmt;
 use std::str::FromStr;
