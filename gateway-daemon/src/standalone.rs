@@ -94,7 +94,8 @@ impl App {
             .merge(settings_router(SettingsApiState {
                 settings: shared.clone(),
                 knowledge: shared.clone(),
-                usage: shared,
+                usage: shared.clone(),
+                gaps: shared,
                 clock,
                 admin_token: Some(admin_token.clone()),
             }));

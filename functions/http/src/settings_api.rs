@@ -1,10 +1,11 @@
-//! The settings API under `/api` (F8, F2, F4, F26), behind an admin bearer token.
+//! The settings API under `/api` (F8, F2, F4, F26, X5), behind an admin bearer token.
 //!
 //! | method | path | what |
 //! |---|---|---|
 //! | GET | `/api/guilds/{guild}/settings` | a guild's settings (defaults if never set) |
 //! | PATCH | `/api/guilds/{guild}/settings` | JSON merge patch; 400 names the field |
 //! | GET | `/api/guilds/{guild}/usage` | this month's usage against the plan |
+//! | GET | `/api/guilds/{guild}/knowledge/gaps` | most asked unanswered questions (`?limit=` 1–100, default 20) |
 //! | GET | `/api/knowledge/{scope}/documents` | documents of `global` or a guild id |
 //! | POST | `/api/knowledge/{scope}/documents` | add `{title, source?, body}` |
 //! | DELETE | `/api/knowledge/{scope}/documents/{id}` | remove a document |
@@ -13,19 +14,20 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use steward_domain::clock::Clock;
 use steward_domain::ids::{DocumentId, GuildId};
 use steward_domain::knowledge::{Document, KbScope, NewDocument};
-use steward_domain::ports::{KnowledgeStore, SettingsStore, UsageStore};
+use steward_domain::ports::{Gap, GapStore, KnowledgeStore, SettingsStore, UsageStore};
 use steward_domain::quota::{Month, Usage};
 use steward_domain::settings::GuildSettings;
 use subtle::ConstantTimeEq;
@@ -41,6 +43,8 @@ pub struct SettingsApiState {
     pub knowledge: Arc<dyn KnowledgeStore>,
     /// Quota counters.
     pub usage: Arc<dyn UsageStore>,
+    /// Questions the knowledge base could not answer.
+    pub gaps: Arc<dyn GapStore>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// The bearer token every request must present; `None` refuses every request.
@@ -52,6 +56,7 @@ pub fn settings_router(state: SettingsApiState) -> Router {
     Router::new()
         .route("/api/guilds/{guild}/settings", get(get_settings).patch(patch_settings))
         .route("/api/guilds/{guild}/usage", get(get_usage))
+        .route("/api/guilds/{guild}/knowledge/gaps", get(list_gaps))
         .route("/api/knowledge/{scope}/documents", get(list_documents).post(add_document))
         .route("/api/knowledge/{scope}/documents/{id}", delete(delete_document))
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
@@ -113,6 +118,54 @@ async fn get_usage(State(state): State<SettingsApiState>, Path(raw): Path<String
     let settings = GuildSettings::load(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?;
     let used = state.usage.used(guild, month).await.map_err(ApiError::internal)?;
     Ok(Json(Usage { month, used, limit: settings.plan.monthly_limit(), plan: settings.plan }))
+}
+
+/// How many gaps a listing returns unless `?limit=` says otherwise.
+const DEFAULT_GAPS: usize = 20;
+/// The most gaps one listing returns.
+const MAX_GAPS: usize = 100;
+
+/// The query of a gaps listing; `limit` is read by hand so a bad one is a 400 naming it.
+#[derive(Deserialize)]
+struct GapsQuery {
+    limit: Option<String>,
+}
+
+/// A gap as the API shows it: `last_asked_at` in RFC 3339.
+#[derive(Serialize)]
+struct GapView {
+    question: String,
+    count: u64,
+    last_asked_at: String,
+}
+
+impl From<Gap> for GapView {
+    fn from(gap: Gap) -> Self {
+        Self { question: gap.question, count: gap.count, last_asked_at: gap.last_asked_at.to_string() }
+    }
+}
+
+fn gaps_limit(query: Result<Query<GapsQuery>, QueryRejection>) -> Result<usize, ApiError> {
+    const WHAT: &str = "must be a whole number from 1 to 100";
+    let Query(query) = query.map_err(|_| ApiError::field("limit", WHAT))?;
+    match query.limit {
+        None => Ok(DEFAULT_GAPS),
+        Some(raw) => match raw.parse() {
+            Ok(limit) if (1..=MAX_GAPS).contains(&limit) => Ok(limit),
+            _ => Err(ApiError::field("limit", WHAT)),
+        },
+    }
+}
+
+async fn list_gaps(
+    State(state): State<SettingsApiState>,
+    Path(raw): Path<String>,
+    query: Result<Query<GapsQuery>, QueryRejection>,
+) -> Result<Json<Vec<GapView>>, ApiError> {
+    let guild = guild(&raw)?;
+    let limit = gaps_limit(query)?;
+    let gaps = state.gaps.top_gaps(guild, limit, state.clock.now()).await.map_err(ApiError::internal)?;
+    Ok(Json(gaps.into_iter().map(GapView::from).collect()))
 }
 
 async fn list_documents(

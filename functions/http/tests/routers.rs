@@ -164,6 +164,7 @@ fn api(token: Option<&str>) -> (Router, MemoryStore) {
         settings: Arc::new(store.clone()),
         knowledge: Arc::new(store.clone()),
         usage: Arc::new(store.clone()),
+        gaps: Arc::new(store.clone()),
         clock: Arc::new(ManualClock::at(Timestamp::from_secs(NOW))),
         admin_token: token.map(|t| Arc::new(t.to_owned().into())),
     };
@@ -255,4 +256,58 @@ async fn usage_reports_the_plan_and_month() {
     let (status, body) = send(&router, call("GET", "/api/guilds/10/usage", None)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"month": month.to_string(), "used": 1, "limit": 2500, "plan": "starter"}));
+}
+
+#[tokio::test]
+async fn knowledge_gaps_need_the_admin_token() {
+    let (router, _) = api(Some("s3cret"));
+    let anonymous = Request::get("/api/guilds/10/knowledge/gaps").body(Body::empty()).unwrap();
+    assert_eq!(send(&router, anonymous).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn knowledge_gaps_list_the_most_asked_first() {
+    use steward_domain::ports::GapStore;
+    // GIVEN a question asked twice, another asked once, and one in another guild
+    let (router, store) = api(Some("s3cret"));
+    let (guild, other) = ("10".parse().unwrap(), "11".parse().unwrap());
+    let at = |secs_ago: i64| Timestamp::from_secs(NOW - secs_ago);
+    let keep = Timestamp::from_secs(NOW + 86_400);
+    store.record_gap(guild, "password reset", "How do I reset my password?", at(120), keep).await.unwrap();
+    store.record_gap(guild, "billing", "Where is billing?", at(60), keep).await.unwrap();
+    store.record_gap(guild, "password reset", "reset password?", at(30), keep).await.unwrap();
+    store.record_gap(other, "elsewhere", "Elsewhere?", at(10), keep).await.unwrap();
+
+    // WHEN an operator lists the guild's gaps
+    let (status, body) = send(&router, call("GET", "/api/guilds/10/knowledge/gaps", None)).await;
+
+    // THEN they come most asked first, with RFC 3339 times, and only this guild's
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!([
+            {"question": "reset password?", "count": 2, "last_asked_at": "2026-11-18T11:06:10Z"},
+            {"question": "Where is billing?", "count": 1, "last_asked_at": "2026-11-18T11:05:40Z"},
+        ])
+    );
+    let (status, body) = send(&router, call("GET", "/api/guilds/10/knowledge/gaps?limit=1", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.as_array().unwrap().len(), 1, "`limit` caps the list");
+    assert_eq!(body[0]["question"], "reset password?");
+    let (_, body) = send(&router, call("GET", "/api/guilds/12/knowledge/gaps", None)).await;
+    assert_eq!(body, json!([]), "a guild with no gaps gets an empty array");
+}
+
+#[tokio::test]
+async fn a_bad_gaps_limit_is_400_naming_the_field() {
+    let (router, _) = api(Some("s3cret"));
+    for bad in ["0", "101", "ten", "-1", ""] {
+        let uri = format!("/api/guilds/10/knowledge/gaps?limit={bad}");
+        let (status, body) = send(&router, call("GET", &uri, None)).await;
+        assert_eq!((status, body["field"].clone()), (StatusCode::BAD_REQUEST, json!("limit")), "limit={bad}");
+    }
+    let (status, _) = send(&router, call("GET", "/api/guilds/10/knowledge/gaps?limit=100", None)).await;
+    assert_eq!(status, StatusCode::OK, "100 is allowed");
+    let (status, body) = send(&router, call("GET", "/api/guilds/abc/knowledge/gaps", None)).await;
+    assert_eq!((status, body["field"].clone()), (StatusCode::BAD_REQUEST, json!("guild")));
 }

@@ -17,7 +17,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = SettingsApiState {
         settings: store.clone(),
         knowledge: store.clone(),
-        usage: store,
+        usage: store.clone(),
+        gaps: store,
         clock: Arc::new(SystemClock),
         admin_token: Some(Arc::new(admin_token)),
     };

@@ -65,3 +65,23 @@ async fn completed_claims() {
 async fn claims_are_atomic() {
     conformance::claims_are_atomic_under_concurrency(&fresh_store().await).await;
 }
+
+#[tokio::test]
+async fn gaps() {
+    conformance::gaps_group_rewordings_and_rank(&fresh_store().await).await;
+}
+
+#[tokio::test]
+async fn gaps_expire() {
+    conformance::gaps_expire_unless_asked_again(&fresh_store().await).await;
+}
+
+#[tokio::test]
+async fn gaps_with_very_long_keys() {
+    conformance::gaps_with_very_long_keys_are_recorded(&fresh_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gaps_are_atomic() {
+    conformance::gaps_are_atomic_under_concurrency(&fresh_store().await).await;
+}

@@ -10,6 +10,7 @@
 mod channel_history;
 mod claims;
 mod conversations;
+mod gaps;
 mod knowledge;
 mod row;
 mod schema;

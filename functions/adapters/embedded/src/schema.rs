@@ -6,7 +6,7 @@ use steward_domain::ports::{StoreError, StoreErrorKind};
 use crate::row::error;
 
 /// The schema version this Steward reads and writes, kept in SQLite's `user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// The current schema. `IF NOT EXISTS` throughout: it creates a new database whole and is a no-op
 /// on a migrated one.
@@ -71,22 +71,51 @@ CREATE TABLE IF NOT EXISTS claims (
     done INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claims_by_expiry ON claims (expires_at);
+CREATE TABLE IF NOT EXISTS gaps (
+    guild TEXT NOT NULL,
+    key TEXT NOT NULL,
+    question TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (guild, key)
+);
+CREATE INDEX IF NOT EXISTS gaps_by_count ON gaps (guild, count DESC, last_at DESC);
+CREATE INDEX IF NOT EXISTS gaps_by_expiry ON gaps (expires_at);
 ";
 
 /// Each migration with the version it brings a database to, oldest first.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    // A claim becomes a lease or a completion. Version 1 recorded only processed keys, so its
-    // rows are completions. SQLite cannot add a NOT NULL column without a default, hence the copy.
-    2,
-    "CREATE TABLE claims_v2 (
-        key TEXT PRIMARY KEY,
-        expires_at INTEGER NOT NULL,
-        done INTEGER NOT NULL
-    );
-    INSERT INTO claims_v2 (key, expires_at, done) SELECT key, expires_at, 1 FROM claims;
-    DROP TABLE claims;
-    ALTER TABLE claims_v2 RENAME TO claims;",
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        // A claim becomes a lease or a completion. Version 1 recorded only processed keys, so its
+        // rows are completions. SQLite cannot add a NOT NULL column without a default, hence the copy.
+        2,
+        "CREATE TABLE claims_v2 (
+            key TEXT PRIMARY KEY,
+            expires_at INTEGER NOT NULL,
+            done INTEGER NOT NULL
+        );
+        INSERT INTO claims_v2 (key, expires_at, done) SELECT key, expires_at, 1 FROM claims;
+        DROP TABLE claims;
+        ALTER TABLE claims_v2 RENAME TO claims;",
+    ),
+    (
+        // Knowledge gaps (X5): a new table and its indexes, as in `SCHEMA`. Created here rather than
+        // left to `SCHEMA` so that later migrations can rely on the table existing.
+        3,
+        "CREATE TABLE gaps (
+            guild TEXT NOT NULL,
+            key TEXT NOT NULL,
+            question TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            last_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (guild, key)
+        );
+        CREATE INDEX gaps_by_count ON gaps (guild, count DESC, last_at DESC);
+        CREATE INDEX gaps_by_expiry ON gaps (expires_at);",
+    ),
+];
 
 const _: () =
     assert!(MIGRATIONS[MIGRATIONS.len() - 1].0 == SCHEMA_VERSION, "the last migration reaches SCHEMA_VERSION");
@@ -169,6 +198,50 @@ mod tests {
         fresh.execute_batch(SCHEMA).unwrap();
         assert_eq!(columns(&migrated, "claims"), columns(&fresh, "claims"), "migrated like a new database");
         assert!(columns(&migrated, "claims").iter().any(|(name, _, not_null, _)| name == "done" && *not_null));
+    }
+
+    /// The indexes on `table` as (name, columns), sorted by name.
+    fn indexes(conn: &Connection, table: &str) -> Vec<(String, String)> {
+        let mut query = conn
+            .prepare(
+                "SELECT name, (SELECT group_concat(name || ':' || \"desc\") FROM pragma_index_xinfo(l.name) WHERE key)
+                 FROM pragma_index_list(?1) AS l ORDER BY name",
+            )
+            .unwrap();
+        query.query_map([table], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_version_2_database_migrates_and_gains_the_gaps_table() {
+        // GIVEN a version 2 database (today's schema without `gaps`) holding a completed claim
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.sqlite3");
+        let now = Timestamp::from_secs(1_000_000);
+        let kept = now.plus(Duration::from_secs(3_600));
+        {
+            let v2 = Connection::open(&path).unwrap();
+            v2.execute_batch(SCHEMA).unwrap();
+            v2.execute_batch("DROP TABLE gaps; PRAGMA user_version = 2;").unwrap();
+            v2.execute("INSERT INTO claims (key, expires_at, done) VALUES ('event:old', ?1, 1)", [kept.as_millis()])
+                .unwrap();
+        }
+
+        // WHEN this Steward opens it
+        let store = SqliteStore::open(&path).unwrap();
+
+        // THEN its data is kept, every port works, and the file matches a new database
+        let lease = now.plus(Duration::from_secs(60));
+        assert_eq!(store.claim("event:old", now, lease).await.unwrap(), Claim::Done, "v2 data survives");
+        conformance::run_all(&store).await;
+        drop(store);
+        let migrated = Connection::open(&path).unwrap();
+        let version: i64 = migrated.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let fresh = Connection::open_in_memory().unwrap();
+        fresh.execute_batch(SCHEMA).unwrap();
+        assert_eq!(columns(&migrated, "gaps"), columns(&fresh, "gaps"), "migrated like a new database");
+        assert_eq!(indexes(&migrated, "gaps"), indexes(&fresh, "gaps"), "with the same indexes");
+        assert!(indexes(&fresh, "gaps").iter().any(|(name, _)| name == "gaps_by_count"));
     }
 
     #[test]

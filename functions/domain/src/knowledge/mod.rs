@@ -1,5 +1,7 @@
-//! The knowledge base (F4): documents, their chunks, and the chunker that cuts Markdown into passages.
+//! The knowledge base (F4): documents, their chunks, the chunker that cuts Markdown into passages,
+//! and the grouping of the questions it could not answer (X5).
 
+pub mod gaps;
 mod library;
 pub mod markdown;
 

@@ -11,6 +11,7 @@ mod claims;
 mod conversations;
 mod discord;
 mod error;
+mod gaps;
 mod knowledge;
 mod search;
 mod settings;
@@ -24,6 +25,7 @@ pub use self::claims::{Claim, ClaimStore};
 pub use self::conversations::ConversationStore;
 pub use self::discord::{DiscordError, DiscordErrorKind, DiscordRest};
 pub use self::error::{BoxError, StoreError, StoreErrorKind};
+pub use self::gaps::{Gap, GapStore, rank_gaps};
 pub use self::knowledge::KnowledgeStore;
 pub use self::search::{KnowledgeSearch, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify};
 pub use self::settings::SettingsStore;
@@ -44,6 +46,8 @@ pub struct Ports {
     pub history: Arc<dyn ChannelHistory>,
     /// Idempotency leases and cooldowns.
     pub claims: Arc<dyn ClaimStore>,
+    /// Questions the knowledge base could not answer.
+    pub gaps: Arc<dyn GapStore>,
     /// Knowledge-base search.
     pub search: Arc<dyn KnowledgeSearch>,
     /// The language model.
@@ -55,10 +59,15 @@ pub struct Ports {
 }
 
 /// A store that serves every store port the worker needs (the SQLite and DynamoDB adapters do).
-pub trait WorkerStore: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + 'static {}
+pub trait WorkerStore:
+    SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + GapStore + 'static
+{
+}
 
-impl<T> WorkerStore for T where T: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + 'static
-{}
+impl<T> WorkerStore for T where
+    T: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + GapStore + 'static
+{
+}
 
 impl Ports {
     /// The bundle with every store port served by `store`.
@@ -76,6 +85,7 @@ impl Ports {
             conversations: store.clone(),
             history: store.clone(),
             claims: store.clone(),
+            gaps: store.clone(),
             search,
             model,
             discord,

@@ -11,8 +11,8 @@ use crate::conversation::{ChannelLine, ConversationKey, Turn};
 use crate::ids::{ChannelId, DocumentId, GuildId};
 use crate::knowledge::{Chunk, Document, KbScope};
 use crate::ports::{
-    ChannelHistory, Claim, ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, StoreError, StoreErrorKind,
-    UsageStore,
+    ChannelHistory, Claim, ClaimStore, ConversationStore, Gap, GapStore, KnowledgeStore, SettingsStore, StoreError,
+    StoreErrorKind, UsageStore,
 };
 use crate::quota::{Month, Reservation};
 use crate::settings::GuildSettings;
@@ -157,5 +157,46 @@ impl ClaimStore for FaultyStore {
     async fn complete(&self, key: &str, keep_until: Timestamp) -> Result<(), StoreError> {
         self.check("complete")?;
         self.inner.complete(key, keep_until).await
+    }
+}
+
+#[async_trait]
+impl GapStore for FaultyStore {
+    async fn record_gap(
+        &self,
+        guild: GuildId,
+        key: &str,
+        question: &str,
+        at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.check("record_gap")?;
+        self.inner.record_gap(guild, key, question, at, expires_at).await
+    }
+
+    async fn top_gaps(&self, guild: GuildId, limit: usize, now: Timestamp) -> Result<Vec<Gap>, StoreError> {
+        self.check("top_gaps")?;
+        self.inner.top_gaps(guild, limit, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn gap_operations_fail_when_told_and_pass_through_otherwise() {
+        let store = FaultyStore::new(MemoryStore::default());
+        let guild = GuildId::new(1).unwrap();
+        let now = Timestamp::from_secs(1_000);
+        let keep = Timestamp::from_secs(2_000);
+        store.fail("record_gap");
+        assert!(store.record_gap(guild, "k", "q?", now, keep).await.is_err());
+        assert!(store.top_gaps(guild, 10, now).await.unwrap().is_empty(), "the failed call recorded nothing");
+        store.fail("top_gaps");
+        assert!(store.top_gaps(guild, 10, now).await.is_err());
+        store.heal();
+        store.record_gap(guild, "k", "q?", now, keep).await.unwrap();
+        assert_eq!(store.top_gaps(guild, 10, now).await.unwrap().len(), 1);
     }
 }

@@ -9,18 +9,25 @@
 mod channel_history;
 mod claims;
 mod conversations;
+mod gaps;
 mod knowledge;
 mod settings;
 mod usage;
 
 use crate::ids::GuildId;
-use crate::ports::{ChannelHistory, ClaimStore, ConversationStore, KnowledgeStore, SettingsStore, UsageStore};
+use crate::ports::{
+    ChannelHistory, ClaimStore, ConversationStore, GapStore, KnowledgeStore, SettingsStore, UsageStore,
+};
 
 pub use self::channel_history::channel_history;
 pub use self::claims::{
     claims_are_atomic_under_concurrency, claims_are_exclusive_until_expiry, completed_claims_are_done_until_kept,
 };
 pub use self::conversations::conversation_turns;
+pub use self::gaps::{
+    gaps_are_atomic_under_concurrency, gaps_expire_unless_asked_again, gaps_group_rewordings_and_rank,
+    gaps_with_very_long_keys_are_recorded,
+};
 pub use self::knowledge::knowledge_documents;
 pub use self::settings::settings_round_trip;
 pub use self::usage::{usage_counts_and_stops_at_the_limit, usage_is_atomic_under_concurrency};
@@ -33,7 +40,7 @@ fn guild(n: u64) -> GuildId {
 /// Runs every case; for adapters whose tests want one call.
 pub async fn run_all<S>(store: &S)
 where
-    S: SettingsStore + KnowledgeStore + ConversationStore + ChannelHistory + UsageStore + ClaimStore,
+    S: SettingsStore + KnowledgeStore + ConversationStore + ChannelHistory + UsageStore + ClaimStore + GapStore,
 {
     settings_round_trip(store).await;
     knowledge_documents(store).await;
@@ -44,6 +51,10 @@ where
     claims_are_exclusive_until_expiry(store).await;
     completed_claims_are_done_until_kept(store).await;
     claims_are_atomic_under_concurrency(store).await;
+    gaps_group_rewordings_and_rank(store).await;
+    gaps_expire_unless_asked_again(store).await;
+    gaps_with_very_long_keys_are_recorded(store).await;
+    gaps_are_atomic_under_concurrency(store).await;
 }
 
 #[cfg(test)]

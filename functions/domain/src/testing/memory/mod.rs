@@ -4,6 +4,7 @@
 mod channel_history;
 mod claims;
 mod conversations;
+mod gaps;
 mod knowledge;
 mod settings;
 mod usage;
@@ -15,6 +16,7 @@ use crate::clock::Timestamp;
 use crate::conversation::{ChannelLine, ConversationKey, Turn};
 use crate::ids::{ChannelId, DocumentId, GuildId};
 use crate::knowledge::{Chunk, Document, KbScope};
+use crate::ports::Gap;
 use crate::quota::Month;
 use crate::settings::GuildSettings;
 
@@ -27,6 +29,7 @@ struct Tables {
     lines: HashMap<(GuildId, ChannelId), Vec<(ChannelLine, Timestamp)>>,
     usage: HashMap<(GuildId, Month), u64>,
     claims: HashMap<String, (Timestamp, bool)>,
+    gaps: HashMap<(GuildId, String), (Gap, Timestamp)>,
 }
 
 /// Every store port in memory.
