@@ -159,7 +159,9 @@ async fn smart_mode_off_answers_every_message() {
     app.add_document("global", "Billing", KB).await;
     app.settings(GUILD, json!({"response_mode": "all_messages", "smart_mode": false, "cooldown_seconds": 0})).await;
     app.wait_for_gateway().await;
-    app.gateway.message(message_create(MessageSpec { id: 811, content: "lol nice", ..MessageSpec::default() }));
+    // Not a question (smart mode would stay silent), but the knowledge base covers it.
+    let content = "so refunds take 14 days";
+    app.gateway.message(message_create(MessageSpec { id: 811, content, ..MessageSpec::default() }));
     let posts = wait_posts(&app.discord, 1).await;
     assert_eq!(posts[0].body["message_reference"]["message_id"], "811");
     app.stop().await;

@@ -16,6 +16,30 @@ pub enum Language {
     Pl,
 }
 
+/// Words that carry no topic, in English, Spanish and Polish: question words, articles,
+/// pronouns, auxiliaries and filler. Lowercase, accents kept.
+const FUNCTION_WORDS: &[&str] = &[
+    // English
+    "the", "a", "an", "and", "or", "to", "of", "in", "on", "for", "is", "are", "it", "i", "you", "my", "me", "do",
+    "does", "did", "how", "what", "can", "with", "this", "that", "be", "long", "take", "get", "got", "much", "many",
+    "need", "want", "know", "have", "has", "there", "any", "some", "please", "thanks", "anyone", "way", "about",
+    "tell", "will", "would", "could", "should", "who", "why", "when", "where", "which", "your", "our", "their", "they",
+    "them", "from", "into", "just", "also", "still", "was", "were", "work", "works", "hi", "hey", "hello",
+    // Spanish
+    "el", "la", "los", "las", "de", "y", "en", "un", "una", "unos", "unas", "es", "cómo", "como", "qué", "que", "para",
+    "por", "del", "con", "dónde", "donde", "cuándo", "cuando", "cuál", "cual", "puedo", "hay", "mi", "mis", "esta",
+    "este", "está", "hola", "gracias", // Polish
+    "w", "z", "na", "się", "sie", "jest", "to", "jak", "czy", "co", "gdzie", "dla", "kiedy", "dlaczego", "który",
+    "która", "które", "jaki", "jaka", "jakie", "mogę", "moge", "można", "ile", "mój", "moje", "moja", "cześć",
+    "dzięki",
+];
+
+/// Whether `word` (lowercase) carries no topic in any language Steward speaks.
+#[must_use]
+pub fn is_function_word(word: &str) -> bool {
+    FUNCTION_WORDS.contains(&word)
+}
+
 /// Below this whatlang confidence a detection is not trusted (short messages).
 const MIN_CONFIDENCE: f64 = 0.5;
 

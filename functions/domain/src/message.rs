@@ -63,6 +63,8 @@ pub enum ReplyKind {
     Failure,
     /// The cooldown notice.
     Cooldown,
+    /// "I don't know".
+    DontKnow,
 }
 
 impl ReplyKind {
@@ -73,6 +75,7 @@ impl ReplyKind {
             Self::Quota => 'q',
             Self::Failure => 'f',
             Self::Cooldown => 'c',
+            Self::DontKnow => 'd',
         }
     }
 }

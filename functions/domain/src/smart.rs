@@ -1,5 +1,6 @@
 //! Offline smart-mode heuristics (F6a): is this a question, and does the knowledge base cover it?
 
+use crate::language::is_function_word;
 use crate::model::Passage;
 
 /// Words that open a question, in the languages of the product's seeds (English, Spanish,
@@ -25,16 +26,6 @@ const HELP: &[&str] = &[
     "nie działa",
 ];
 
-/// Words too common to signal a topic.
-const STOPWORDS: &[&str] = &[
-    "the", "a", "an", "and", "or", "to", "of", "in", "on", "for", "is", "are", "it", "i", "you", "my", "me", "do",
-    "does", "how", "what", "can", "with", "this", "that", "be", "el", "la", "los", "las", "de", "y", "en", "un", "una",
-    "es", "i", "w", "z", "na", "się", "jest", "to", "long", "take", "get", "got", "much", "many", "work", "works",
-    "need", "want", "know", "have", "has", "there", "any", "some", "please", "thanks", "anyone", "way", "about",
-    "tell", "does", "did", "will", "would", "could", "should", "who", "why", "when", "where", "which", "your", "our",
-    "they", "them", "from", "into", "just", "also", "still", "cómo", "qué", "para", "por", "jak", "czy",
-];
-
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).map(str::to_lowercase)
 }
@@ -56,8 +47,7 @@ pub fn is_question(text: &str) -> bool {
 /// The share of the message's topic words (non-stopwords of 3+ letters) found in `passage`.
 #[must_use]
 pub fn coverage(message: &str, passage: &str) -> f32 {
-    let topic: Vec<String> =
-        words(message).filter(|w| w.chars().count() >= 3 && !STOPWORDS.contains(&w.as_str())).collect();
+    let topic: Vec<String> = words(message).filter(|w| w.chars().count() >= 3 && !is_function_word(w)).collect();
     if topic.is_empty() {
         return 0.0;
     }

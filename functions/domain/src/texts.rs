@@ -89,6 +89,15 @@ const NOT_IN_KNOWLEDGE_BASE: Text = Text {
     pl: "Nie znalazłem nic na ten temat w bazie wiedzy. Może pomoże Ci moderator.",
 };
 
+const DONT_KNOW: Text = Text {
+    en: "I don't know: this server's knowledge base doesn't cover that, and I'd rather not guess. A moderator \
+         or admin can help you; ask them here, and I've noted the question so it can be added.",
+    es: "No lo sé: la base de conocimiento de este servidor no cubre eso y prefiero no adivinar. Un moderador o \
+         administrador puede ayudarte; pregúntale aquí. He anotado la pregunta para que se pueda añadir.",
+    pl: "Nie wiem: baza wiedzy tego serwera tego nie obejmuje, a nie chcę zgadywać. Pomoże Ci moderator lub \
+         administrator; zapytaj ich tutaj. Zapisałem to pytanie, żeby można je było dodać.",
+};
+
 /// The emoji put on a message held back by the cooldown after the member was told once.
 pub const COOLDOWN_REACTION: &str = "⏳";
 
@@ -162,6 +171,12 @@ pub const fn knowledge_base_says(language: Language) -> &'static str {
 #[must_use]
 pub const fn not_in_knowledge_base(language: Language) -> &'static str {
     NOT_IN_KNOWLEDGE_BASE.get(language)
+}
+
+/// The knowledge base does not cover the question: say so, offer a human, never guess.
+#[must_use]
+pub const fn dont_know(language: Language) -> &'static str {
+    DONT_KNOW.get(language)
 }
 
 /// A question over the length limit.
@@ -269,7 +284,7 @@ mod tests {
         let fixed = [ASK_IN_DM, ASK_EMPTY, TURNED_OFF, CHANNEL_NOT_ALLOWED, NOT_QUEUED, EMPTY_KNOWLEDGE_BASE]
             .into_iter()
             .chain([LOOKUP_FAILED, MODEL_BUSY, MODEL_MISCONFIGURED, CHANNEL_ANSWER_FAILED])
-            .chain([KNOWLEDGE_BASE_SAYS, NOT_IN_KNOWLEDGE_BASE]);
+            .chain([KNOWLEDGE_BASE_SAYS, NOT_IN_KNOWLEDGE_BASE, DONT_KNOW]);
         for text in fixed {
             assert!(text.en != text.es && text.en != text.pl && text.es != text.pl, "{}", text.en);
         }

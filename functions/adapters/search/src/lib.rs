@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use steward_domain::ids::GuildId;
 use steward_domain::knowledge::{Chunk, KbScope};
+use steward_domain::language::is_function_word;
 use steward_domain::model::Passage;
 use steward_domain::ports::{
     KnowledgeSearch, KnowledgeStore, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify,
@@ -137,7 +138,14 @@ impl GuildIndex {
     /// word the knowledge base never uses weighs the most.
     fn relevance(&self, searcher: &Searcher, query: &str, passages: &[Passage]) -> Result<f32, SearchError> {
         let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) else { return Ok(0.0) };
-        let words = analyzed(&mut analyzer, query);
+        // Only topic words count: a small knowledge base that never says "how" or "do" must not
+        // make every question look uncovered.
+        let topic: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric())
+            .map(str::to_lowercase)
+            .filter(|w| w.chars().count() > 2 && !is_function_word(w))
+            .collect();
+        let words = analyzed(&mut analyzer, &topic.join(" "));
         let mut found = std::collections::HashSet::new();
         for passage in passages {
             let text = format!("{} {} {}", passage.title, passage.heading, passage.text);
@@ -282,6 +290,19 @@ mod tests {
         let from_policy = results.passages.iter().filter(|p| p.title == "Refund policy").count();
         assert_eq!(from_policy, 2, "{results:?}");
         assert!(results.passages.iter().any(|p| p.title == "Billing"), "the other document reaches the model");
+    }
+
+    #[tokio::test]
+    async fn relevance_counts_topic_words_weighted_by_rarity() {
+        let store = MemoryStore::default();
+        add(&store, KbScope::Global, "Billing", "# Refunds\nRefunds are issued within 14 days of purchase.").await;
+        let search = TantivySearch::new(Arc::new(store));
+        let covered = search.search(guild(), "how long do refunds take?", 3).await.unwrap();
+        assert!(covered.relevance > 0.9, "function words the KB never uses do not count: {}", covered.relevance);
+        let uncovered = search.search(guild(), "how do I export my refunds to a spreadsheet?", 3).await.unwrap();
+        assert!(uncovered.relevance < 0.2, "{}", uncovered.relevance);
+        let nothing = search.search(guild(), "what is the weather on mars?", 3).await.unwrap();
+        assert!(nothing.passages.is_empty() && nothing.relevance == 0.0);
     }
 
     #[tokio::test]

@@ -16,6 +16,8 @@ pub(crate) enum Failure {
     Search(SearchError),
     /// The guild has no knowledge base to answer from.
     EmptyKnowledgeBase,
+    /// The knowledge base does not cover the question: "I don't know".
+    Uncovered,
     /// The model failed or its answer was unusable.
     Model(ModelError),
     /// Discord refused the answer after `delivered` of its parts were posted.
@@ -38,6 +40,7 @@ impl Failure {
         match self {
             Self::Store(_) | Self::Search(_) => texts::lookup_failed(language),
             Self::EmptyKnowledgeBase => texts::empty_knowledge_base(language),
+            Self::Uncovered => texts::dont_know(language),
             Self::Model(error) => match error.kind {
                 ModelErrorKind::Timeout | ModelErrorKind::Unavailable | ModelErrorKind::RateLimited => {
                     texts::model_busy(language)
@@ -56,6 +59,7 @@ impl Failure {
             Self::Model(error) => error,
             Self::Delivery { error, .. } => error,
             Self::EmptyKnowledgeBase => return "empty knowledge base".into(),
+            Self::Uncovered => return "not covered by the knowledge base".into(),
         };
         warn!(error, model, "answer failed");
         error.to_string()

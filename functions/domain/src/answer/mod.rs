@@ -2,6 +2,7 @@
 //! reservation and its one refund policy, retrieval, composing the model's answer, and logging.
 
 mod compose;
+mod coverage;
 mod failure;
 mod lease;
 mod reservation;
@@ -12,22 +13,24 @@ use std::time::Duration;
 use crate::clock::{Clock, Timestamp};
 use crate::conversation::{self, ConversationKey, Turn};
 use crate::ids::GuildId;
+use crate::knowledge::gaps::gap_key;
 use crate::model::{AnswerRequest, ChatModel};
 use crate::ports::{
-    ClaimStore, ConversationStore, KnowledgeSearch, Ports, SearchError, SearchResults, SettingsStore, StoreError,
-    UsageStore,
+    ClaimStore, ConversationStore, GapStore, KnowledgeSearch, Ports, SearchError, SearchResults, SettingsStore,
+    StoreError, UsageStore,
 };
 use crate::quota::{Month, Reservation};
 use crate::settings::GuildSettings;
 
 pub(crate) use self::compose::Composed;
+pub use self::coverage::{Coverage, MIN_RELEVANCE, coverage};
 pub(crate) use self::failure::Failure;
 pub use self::failure::WorkError;
 pub(crate) use self::lease::Lease;
 pub(crate) use self::reservation::{Held, Refusal};
 
 /// Tunables of answering, shared by `/ask` and channel answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AnswerConfig {
     /// How long conversation turns are kept for follow-ups.
     pub retention: Duration,
@@ -41,6 +44,10 @@ pub struct AnswerConfig {
     /// How long a finished event is remembered, so redeliveries are recognised (longer than any
     /// redelivery: EventBridge retries for up to 24 hours).
     pub remember: Duration,
+    /// Below this search relevance the answer is "I don't know" ([`MIN_RELEVANCE`]).
+    pub min_relevance: f32,
+    /// How long an unanswered question stays in the knowledge-gaps list after it was last asked.
+    pub gap_retention: Duration,
 }
 
 impl Default for AnswerConfig {
@@ -51,6 +58,8 @@ impl Default for AnswerConfig {
             passages: 4,
             lease: Duration::from_secs(90),
             remember: Duration::from_secs(24 * 60 * 60),
+            min_relevance: MIN_RELEVANCE,
+            gap_retention: Duration::from_secs(90 * 24 * 60 * 60),
         }
     }
 }
@@ -62,6 +71,7 @@ pub(crate) struct Answerer {
     usage: Arc<dyn UsageStore>,
     conversations: Arc<dyn ConversationStore>,
     claims: Arc<dyn ClaimStore>,
+    gaps: Arc<dyn GapStore>,
     search: Arc<dyn KnowledgeSearch>,
     model: Arc<dyn ChatModel>,
     clock: Arc<dyn Clock>,
@@ -75,6 +85,7 @@ impl Answerer {
             usage: ports.usage.clone(),
             conversations: ports.conversations.clone(),
             claims: ports.claims.clone(),
+            gaps: ports.gaps.clone(),
             search: ports.search.clone(),
             model: ports.model.clone(),
             clock: ports.clock.clone(),
@@ -145,6 +156,29 @@ impl Answerer {
     ) -> Result<SearchResults, SearchError> {
         let query = compose::retrieval_query(question, history);
         self.search.search(guild, &query, self.config.passages).await
+    }
+
+    /// Fails with [`Failure::Uncovered`] when the knowledge base does not cover the question.
+    pub(crate) fn check_coverage(&self, question: &str, results: &SearchResults) -> Result<(), Failure> {
+        match coverage(question, results, self.config.min_relevance) {
+            Coverage::Covered => Ok(()),
+            Coverage::OtherLanguage => {
+                tracing::info!(relevance = results.relevance, "question in another language than the knowledge base");
+                Ok(())
+            }
+            Coverage::Uncovered => {
+                tracing::info!(relevance = results.relevance, "the knowledge base does not cover the question");
+                Err(Failure::Uncovered)
+            }
+        }
+    }
+
+    /// Records a question the knowledge base could not answer, for the gaps list.
+    pub(crate) async fn record_gap(&self, guild: GuildId, question: &str, now: Timestamp) {
+        let expires = now.plus(self.config.gap_retention);
+        if let Err(error) = self.gaps.record_gap(guild, &gap_key(question), question, now, expires).await {
+            tracing::warn!(error = &error as &dyn std::error::Error, "could not record the knowledge gap");
+        }
     }
 
     /// Asks the model and makes its text postable (Steward's checks, sources, Discord-sized parts).

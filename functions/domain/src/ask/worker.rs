@@ -28,6 +28,9 @@ pub enum AskOutcome {
     QuotaExhausted,
     /// The member was told the knowledge base is empty.
     EmptyKnowledgeBase,
+    /// The knowledge base does not cover the question: the member was told "I don't know"
+    /// (nothing charged, no model call) and the question was recorded as a gap.
+    NotCovered,
     /// Something failed; the member was told so.
     Failed {
         /// A short reason for logs.
@@ -98,6 +101,7 @@ impl AskWorker {
         if results.corpus_chunks == 0 {
             return Err(Failure::EmptyKnowledgeBase);
         }
+        self.answerer.check_coverage(&event.question, &results)?;
         let request = AnswerRequest {
             question: event.question.clone(),
             asker: event.user_name.clone(),
@@ -130,6 +134,10 @@ impl AskWorker {
         self.edit(event, failure.member_text(language).to_owned()).await?;
         Ok(match failure {
             Failure::EmptyKnowledgeBase => AskOutcome::EmptyKnowledgeBase,
+            Failure::Uncovered => {
+                self.answerer.record_gap(event.guild_id, &event.question, self.answerer.now()).await;
+                AskOutcome::NotCovered
+            }
             _ => AskOutcome::Failed { reason },
         })
     }
@@ -155,7 +163,9 @@ mod tests {
     use crate::ids::{ApplicationId, ChannelId, DocumentId, GuildId, InteractionId, InteractionToken, UserId};
     use crate::knowledge::{KbScope, NewDocument};
     use crate::model::ModelErrorKind;
-    use crate::ports::{ClaimStore, ConversationStore, DiscordErrorKind, KnowledgeStore, SettingsStore, UsageStore};
+    use crate::ports::{
+        ClaimStore, ConversationStore, DiscordErrorKind, GapStore, KnowledgeStore, SettingsStore, UsageStore,
+    };
     use crate::quota::{Month, Plan};
     use crate::settings::GuildSettings;
     use crate::testing::{DiscordCall, Fakes, FaultyStore, MemoryStore};
@@ -316,6 +326,25 @@ mod tests {
         assert!(worker(&fakes).answer(&accepted(1, "plans?")).await.is_err());
         assert_eq!(edits(&fakes).len(), 1, "the first part reached the member");
         assert_eq!(used(&fakes).await, 1);
+    }
+
+    #[tokio::test]
+    async fn an_uncovered_question_gets_i_dont_know_in_the_members_language_and_is_recorded() {
+        let fakes = Fakes::default();
+        add_doc(&fakes.store, "# Billing\nPlans are paid monthly by card.").await;
+        let worker = worker(&fakes);
+        let english = worker.answer(&accepted(1, "What is the capital of Australia?")).await.unwrap();
+        assert_eq!(english, AskOutcome::NotCovered);
+        let polish = worker.answer(&accepted(2, "Jaka jest stolica Australii?")).await.unwrap();
+        assert_eq!(polish, AskOutcome::NotCovered);
+        let edits = edits(&fakes);
+        assert!(edits[0].starts_with("I don't know"), "{}", edits[0]);
+        assert!(edits[1].starts_with("Nie wiem"), "{}", edits[1]);
+        assert!(!edits[0].contains("Sources"), "no quotes, no sources");
+        assert!(fakes.model.requests().is_empty(), "the model is not asked to invent");
+        assert_eq!(used(&fakes).await, 0, "nothing is charged");
+        let gaps = fakes.store.top_gaps(guild(), 10, fakes.clock.now()).await.unwrap();
+        assert_eq!(gaps.len(), 2);
     }
 
     #[tokio::test]

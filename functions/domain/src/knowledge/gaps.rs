@@ -2,18 +2,7 @@
 
 use std::collections::BTreeSet;
 
-/// Words that carry no topic, in the languages of the product's seeds (English, Spanish,
-/// Polish). Lowercase, accents kept; words of two characters or fewer are dropped anyway.
-const STOPWORDS: &[&str] = &[
-    // English
-    "how", "what", "the", "can", "does", "where", "why", "when", "which", "with", "for", "and", "you", "your", "who",
-    "are", "this", "that", "there", "from", "have", "has", "any", "some", "please", "did", "will", "would", "could",
-    "should", "was", "were", "our", "their", "about", "into", // Spanish
-    "cómo", "como", "qué", "que", "para", "por", "los", "las", "una", "del", "con", "dónde", "donde", "cuándo",
-    "cuando", "cuál", "cual", "puedo", "hay", "mis", "unos", "unas", "esta", "este", "está", // Polish
-    "jak", "czy", "gdzie", "się", "dla", "jest", "kiedy", "dlaczego", "który", "która", "które", "jaki", "jaka",
-    "jakie", "mogę", "można", "ile", "mój", "moje", "moja",
-];
+use crate::language::is_function_word;
 
 /// The key that groups rewordings of one question: its topic words, lowercased, sorted and
 /// deduplicated, joined by one space. Question words, stopwords and words of two characters or
@@ -22,10 +11,8 @@ const STOPWORDS: &[&str] = &[
 #[must_use]
 pub fn gap_key(question: &str) -> String {
     let lower = question.to_lowercase();
-    let words: BTreeSet<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() > 2 && !STOPWORDS.contains(w))
-        .collect();
+    let words: BTreeSet<&str> =
+        lower.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() > 2 && !is_function_word(w)).collect();
     if words.is_empty() {
         return lower.trim().to_owned();
     }

@@ -58,6 +58,9 @@ pub enum RespondOutcome {
     Skipped(SkipReason),
     /// The member was told the quota is used up.
     QuotaExhausted,
+    /// The knowledge base does not cover the question: the member who asked was told "I don't
+    /// know" (nothing charged, no model call) and the question was recorded as a gap.
+    NotCovered,
     /// Something failed; the member who addressed the bot was told so.
     Failed {
         /// A short reason for logs.

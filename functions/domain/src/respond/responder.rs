@@ -144,6 +144,14 @@ impl MessageResponder {
         {
             return Ok(RespondOutcome::Skipped(SkipReason::Cooldown));
         }
+        if results.corpus_chunks > 0 && self.answerer.check_coverage(question, &results).is_err() {
+            if !addressed {
+                return Ok(RespondOutcome::Skipped(SkipReason::NotAnswerable));
+            }
+            self.answerer.record_gap(message.guild_id, question, now).await;
+            self.reply(message, ReplyKind::DontKnow, texts::dont_know(language).to_owned()).await?;
+            return Ok(RespondOutcome::NotCovered);
+        }
         let held = match self.answerer.reserve(message.guild_id, settings, now).await {
             Ok(held) => held,
             Err(Refusal::Exhausted { limit, month }) if addressed => {
@@ -241,7 +249,7 @@ mod tests {
     use crate::ids::{ApplicationId, ChannelId, DocumentId, GuildId, MessageId, UserId};
     use crate::knowledge::{KbScope, NewDocument};
     use crate::model::ModelErrorKind;
-    use crate::ports::{DiscordErrorKind, KnowledgeStore, SettingsStore, UsageStore};
+    use crate::ports::{DiscordErrorKind, GapStore, KnowledgeStore, SettingsStore, UsageStore};
     use crate::quota::{Month, Plan};
     use crate::respond::FOLLOW_UP_WINDOW;
     use crate::testing::{DiscordCall, Fakes};
@@ -384,12 +392,31 @@ mod tests {
     async fn a_member_hears_failures_in_the_language_they_wrote() {
         let h = harness(all_messages()).await;
         h.fakes.model.push(Err(ModelErrorKind::Timeout));
-        h.responder.handle(&message(1, "<@99> ¿cuánto tardan los reembolsos?", true)).await.unwrap();
+        h.responder.handle(&message(1, "<@99> ¿cuánto tardan los refunds?", true)).await.unwrap();
         h.fakes.model.push(Err(ModelErrorKind::Timeout));
-        h.responder.handle(&message(2, "<@99> ile trwa zwrot pieniędzy?", true)).await.unwrap();
+        h.responder.handle(&message(2, "<@99> ile trwa zwrot pieniędzy (refunds)?", true)).await.unwrap();
         let replies = replies(&h);
         assert!(replies[0].content.starts_with("Lo siento"), "{}", replies[0].content);
         assert!(replies[1].content.starts_with("Przepraszam"), "{}", replies[1].content);
+    }
+
+    #[tokio::test]
+    async fn a_question_the_knowledge_base_does_not_cover_gets_i_dont_know_and_becomes_a_gap() {
+        let h = harness(all_messages()).await;
+        // GIVEN a member who asks the bot something the knowledge base does not cover
+        let outcome = h.responder.handle(&message(1, "<@99> what is the weather on mars today?", true)).await;
+        // THEN they hear "I don't know", no model is asked, nothing is charged, the gap is recorded
+        assert_eq!(outcome.unwrap(), RespondOutcome::NotCovered);
+        assert!(replies(&h)[0].content.starts_with("I don't know"), "{}", replies(&h)[0].content);
+        assert!(h.fakes.model.requests().is_empty());
+        assert_eq!(used(&h).await, 0);
+        let gaps = h.fakes.store.top_gaps(guild(), 10, h.fakes.clock.now()).await.unwrap();
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].question, "what is the weather on mars today?");
+        // AND chat nobody addressed to the bot is not answered or recorded
+        let chat = h.responder.handle(&message(2, "the weather on mars is cold", false)).await.unwrap();
+        assert_eq!(chat, RespondOutcome::Skipped(SkipReason::NotAnswerable));
+        assert_eq!(h.fakes.store.top_gaps(guild(), 10, h.fakes.clock.now()).await.unwrap()[0].count, 1);
     }
 
     #[tokio::test]

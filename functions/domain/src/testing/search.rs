@@ -36,13 +36,8 @@ impl KnowledgeSearch for NaiveSearch {
         }
         scored.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
         let passages = diversify(scored, limit);
-        let covered = |word: &String| passages.iter().any(|p: &Passage| p.text.to_lowercase().contains(word.as_str()));
-        #[allow(clippy::cast_precision_loss)]
-        let relevance = if words.is_empty() {
-            0.0
-        } else {
-            words.iter().filter(|w| covered(w)).count() as f32 / words.len() as f32
-        };
+        // The offline smart-mode measure: the share of the query's topic words in a passage.
+        let relevance = passages.iter().map(|p| crate::smart::coverage(query, &p.text)).fold(0.0, f32::max);
         Ok(SearchResults { passages, corpus_chunks: corpus, relevance })
     }
 }
