@@ -3,7 +3,7 @@
 //! Reading is `steward-ingest`'s (Markdown, text, HTML, PDF; a same-host crawl for a URL);
 //! storing is the domain's [`add_document`], so a source imported again replaces its document.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use steward_domain::clock::Clock;
@@ -89,13 +89,24 @@ pub async fn import(
     let mut report = ImportReport::default();
     let documents = match origin {
         Origin::Paths(paths) => {
-            let files = steward_ingest::collect(paths)?;
+            let mut files = Vec::new();
+            for path in paths {
+                // A file's source is its path inside the folder imported (or its name), so
+                // `docs`, `./docs` and `/home/me/docs` match on re-import, and answers cite
+                // `guides/install.md`, never the operator's own directories.
+                let root =
+                    if path.is_dir() { path.clone() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
+                for file in steward_ingest::collect(std::slice::from_ref(path))? {
+                    let source = file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+                    files.push((file, source));
+                }
+            }
             let bar = bar(show_progress, files.len() as u64);
             let mut documents = Vec::with_capacity(files.len());
-            for path in &files {
-                bar.set_message(path.display().to_string());
-                match steward_ingest::read(path) {
-                    Ok(document) => documents.push(document),
+            for (path, source) in files {
+                bar.set_message(source.clone());
+                match steward_ingest::read(&path) {
+                    Ok(document) => documents.push(IngestedDocument { source, ..document }),
                     Err(error) => report.skipped.push((path.display().to_string(), error.to_string())),
                 }
                 bar.inc(1);
@@ -179,8 +190,14 @@ mod tests {
         titles.sort();
         assert_eq!(titles, ["Frequently asked", "Payments", "install linux"]);
 
+        let sources: Vec<_> =
+            store.list_documents(KbScope::Global).await.unwrap().into_iter().filter_map(|d| d.source).collect();
+        assert!(sources.contains(&"guides/install-linux.txt".to_owned()), "{sources:?}");
+
+        // The same folder, typed another way, with one page changed.
         std::fs::write(dir.path().join("faq.md"), "---\ntitle: Frequently asked\n---\n\nRefunds take 30 days.")
             .unwrap();
+        let origin = Origin::Paths(vec![dir.path().join(".")]);
         let again = import(&store, KbScope::Global, &origin, &clock, false).await.unwrap();
         assert_eq!((again.imported, again.replaced), (3, 3), "every source replaced, none copied");
         assert_eq!(store.list_documents(KbScope::Global).await.unwrap().len(), 3);

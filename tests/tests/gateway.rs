@@ -549,6 +549,23 @@ async fn events_that_could_not_be_handed_on_are_replayed_after_a_restart() {
 }
 
 #[tokio::test]
+async fn a_failed_hand_off_is_retried_without_waiting_for_another_message() {
+    // GIVEN a daemon whose destination is down when a message arrives
+    let gateway = FakeGateway::start().await;
+    let d = daemon_with(gateway, None, Arc::new(Switch::default()), Arc::new(SystemClock)).await;
+    d.chat(1);
+    assert!(eventually(|| d.sink.delivered() == [1]).await);
+    d.sink.down.store(true, Ordering::SeqCst);
+    d.chat(2);
+    assert!(eventually(|| d.sink.refused().contains(&2)).await);
+    // WHEN the destination comes back and the channel stays quiet
+    d.sink.down.store(false, Ordering::SeqCst);
+    // THEN the event is handed on by the retry timer alone
+    assert!(eventually(|| d.sink.delivered() == [1, 2]).await, "{:?}", d.sink.delivered());
+    let _ = d.stop.send(true);
+}
+
+#[tokio::test]
 async fn the_health_endpoint_reports_ready_shards_and_metrics_render() {
     let d = daemon(FakeGateway::start().await, None).await;
     let router = gateway::health_router(d.metrics.clone()).merge(gateway::metrics_router(d.metrics.clone()));

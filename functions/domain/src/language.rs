@@ -40,6 +40,16 @@ pub fn is_function_word(word: &str) -> bool {
     FUNCTION_WORDS.contains(&word)
 }
 
+/// The words of `text` that carry a topic: lowercased, longer than two characters, not
+/// function words. What relevance, smart mode and gap grouping look at.
+#[must_use]
+pub fn topic_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() > 2 && !is_function_word(w))
+        .collect()
+}
+
 /// Below this whatlang confidence a detection is not trusted (short messages).
 const MIN_CONFIDENCE: f64 = 0.5;
 

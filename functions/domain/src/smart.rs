@@ -1,6 +1,6 @@
 //! Offline smart-mode heuristics (F6a): is this a question, and does the knowledge base cover it?
 
-use crate::language::is_function_word;
+use crate::language::topic_words;
 use crate::model::Passage;
 
 /// Words that open a question, in the languages of the product's seeds (English, Spanish,
@@ -44,10 +44,10 @@ pub fn is_question(text: &str) -> bool {
     words(trimmed).next().is_some_and(|first| INTERROGATIVES.contains(&first.as_str()))
 }
 
-/// The share of the message's topic words (non-stopwords of 3+ letters) found in `passage`.
+/// The share of the message's topic words (see [`topic_words`]) found in `passage`.
 #[must_use]
 pub fn coverage(message: &str, passage: &str) -> f32 {
-    let topic: Vec<String> = words(message).filter(|w| w.chars().count() >= 3 && !is_function_word(w)).collect();
+    let topic = topic_words(message);
     if topic.is_empty() {
         return 0.0;
     }

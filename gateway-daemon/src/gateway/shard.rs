@@ -24,6 +24,8 @@ use super::{Exit, Gateway, convert};
 
 /// The most events handed on in one batch (EventBridge's `PutEvents` limit).
 const MAX_BATCH: usize = 10;
+/// How often events that could not be handed on are offered again while no new event arrives.
+const RETRY_BACKLOG_EVERY: Duration = Duration::from_secs(1);
 /// How often the checkpoint is written while events flow.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// The most events kept in memory while they cannot be handed on (a few MB). Beyond it the
@@ -120,6 +122,11 @@ pub(super) async fn run(
                     return close(&mut shard, &mut state).await;
                 }
                 item = shard.next_event(FLAGS) => item,
+                // A quiet channel must not leave a failed hand-off waiting for the next message.
+                () = tokio::time::sleep(RETRY_BACKLOG_EVERY), if !state.backlog.is_empty() => {
+                    state.flush(state.snapshot(&shard)).await;
+                    continue;
+                }
             },
         };
         // The shard is not polled again before this, so its session holds this event's sequence.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use steward_domain::ids::GuildId;
 use steward_domain::knowledge::{Chunk, KbScope};
-use steward_domain::language::is_function_word;
+use steward_domain::language::topic_words;
 use steward_domain::model::Passage;
 use steward_domain::ports::{
     KnowledgeSearch, KnowledgeStore, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify,
@@ -97,7 +97,7 @@ impl GuildIndex {
         Ok(Self { versions, chunks, index, reader, fields })
     }
 
-    fn search(&self, query: &str, limit: usize) -> Result<(Vec<Passage>, f32), SearchError> {
+    fn search(&self, query: &str, question: &str, limit: usize) -> Result<(Vec<Passage>, f32), SearchError> {
         // Keep words only: members type free text, not query syntax.
         let cleaned: String = query.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
         if cleaned.trim().is_empty() || self.chunks.is_empty() || limit == 0 {
@@ -129,7 +129,9 @@ impl GuildIndex {
             ranked.push((&chunk.document, passage));
         }
         let passages = diversify(ranked, limit);
-        let relevance = self.relevance(&searcher, &cleaned, &passages)?;
+        // A pure follow-up ("how much is it?") is judged with the context it refers to.
+        let focus = if topic_words(question).is_empty() { cleaned.as_str() } else { question };
+        let relevance = self.relevance(&searcher, focus, &passages)?;
         Ok((passages, relevance))
     }
 
@@ -140,11 +142,7 @@ impl GuildIndex {
         let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) else { return Ok(0.0) };
         // Only topic words count: a small knowledge base that never says "how" or "do" must not
         // make every question look uncovered.
-        let topic: Vec<String> = query
-            .split(|c: char| !c.is_alphanumeric())
-            .map(str::to_lowercase)
-            .filter(|w| w.chars().count() > 2 && !is_function_word(w))
-            .collect();
+        let topic = topic_words(query);
         let words = analyzed(&mut analyzer, &topic.join(" "));
         let mut found = std::collections::HashSet::new();
         for passage in passages {
@@ -225,12 +223,19 @@ impl TantivySearch {
 
 #[async_trait]
 impl KnowledgeSearch for TantivySearch {
-    async fn search(&self, guild: GuildId, query: &str, limit: usize) -> Result<SearchResults, SearchError> {
+    async fn search(
+        &self,
+        guild: GuildId,
+        query: &str,
+        question: &str,
+        limit: usize,
+    ) -> Result<SearchResults, SearchError> {
         let index = self.index_for(guild).await?;
-        let query = query.to_owned();
+        let (query, question) = (query.to_owned(), question.to_owned());
         let corpus_chunks = index.chunks.len();
-        let (passages, relevance) =
-            tokio::task::spawn_blocking(move || index.search(&query, limit)).await.map_err(index_error)??;
+        let (passages, relevance) = tokio::task::spawn_blocking(move || index.search(&query, &question, limit))
+            .await
+            .map_err(index_error)??;
         Ok(SearchResults { passages, corpus_chunks, relevance })
     }
 }
@@ -268,11 +273,12 @@ mod tests {
         .await;
         add(&store, KbScope::Guild(guild()), "Install", "# Linux\nInstalling on Linux uses the apt repository.").await;
         let search = TantivySearch::new(Arc::new(store));
-        let results = search.search(guild(), "How do I install it on linux?", 3).await.unwrap();
+        let results =
+            search.search(guild(), "How do I install it on linux?", "How do I install it on linux?", 3).await.unwrap();
         assert_eq!(results.corpus_chunks, 3);
         assert_eq!(results.passages[0].heading, "Linux", "{results:?}");
         assert_eq!(results.passages[0].source.as_deref(), Some("Install.md"));
-        let results = search.search(guild(), "refund?", 3).await.unwrap();
+        let results = search.search(guild(), "refund?", "refund?", 3).await.unwrap();
         assert_eq!(results.passages[0].heading, "Refunds");
         assert!(results.passages.windows(2).all(|w| w[0].score >= w[1].score));
     }
@@ -286,7 +292,7 @@ mod tests {
         add(&store, KbScope::Global, "Refund policy", &long.join("\n\n")).await;
         add(&store, KbScope::Global, "Billing", "# Money back\nA refund reaches your card in 14 days.").await;
         let search = TantivySearch::new(Arc::new(store));
-        let results = search.search(guild(), "refund", 4).await.unwrap();
+        let results = search.search(guild(), "refund", "refund", 4).await.unwrap();
         let from_policy = results.passages.iter().filter(|p| p.title == "Refund policy").count();
         assert_eq!(from_policy, 2, "{results:?}");
         assert!(results.passages.iter().any(|p| p.title == "Billing"), "the other document reaches the model");
@@ -297,12 +303,33 @@ mod tests {
         let store = MemoryStore::default();
         add(&store, KbScope::Global, "Billing", "# Refunds\nRefunds are issued within 14 days of purchase.").await;
         let search = TantivySearch::new(Arc::new(store));
-        let covered = search.search(guild(), "how long do refunds take?", 3).await.unwrap();
+        let covered =
+            search.search(guild(), "how long do refunds take?", "how long do refunds take?", 3).await.unwrap();
         assert!(covered.relevance > 0.9, "function words the KB never uses do not count: {}", covered.relevance);
-        let uncovered = search.search(guild(), "how do I export my refunds to a spreadsheet?", 3).await.unwrap();
+        let uncovered = search
+            .search(
+                guild(),
+                "how do I export my refunds to a spreadsheet?",
+                "how do I export my refunds to a spreadsheet?",
+                3,
+            )
+            .await
+            .unwrap();
         assert!(uncovered.relevance < 0.2, "{}", uncovered.relevance);
-        let nothing = search.search(guild(), "what is the weather on mars?", 3).await.unwrap();
+        let nothing =
+            search.search(guild(), "what is the weather on mars?", "what is the weather on mars?", 3).await.unwrap();
         assert!(nothing.passages.is_empty() && nothing.relevance == 0.0);
+    }
+
+    #[tokio::test]
+    async fn relevance_is_the_questions_even_when_the_query_carries_context() {
+        let store = MemoryStore::default();
+        add(&store, KbScope::Global, "Billing", "# Refunds\nRefunds are issued within 14 days of purchase.").await;
+        let search = TantivySearch::new(Arc::new(store));
+        let query = "what is the capital of australia?\nhow long do refunds take?";
+        let results = search.search(guild(), query, "what is the capital of australia?", 3).await.unwrap();
+        assert!(!results.passages.is_empty(), "the context still retrieves");
+        assert!(results.relevance < 0.2, "but the new question is not covered: {}", results.relevance);
     }
 
     #[tokio::test]
@@ -310,7 +337,7 @@ mod tests {
         let store = MemoryStore::default();
         add(&store, KbScope::Guild(GuildId::new(6).unwrap()), "Secret", "The secret password is hunter2.").await;
         let search = TantivySearch::new(Arc::new(store));
-        let results = search.search(guild(), "secret password", 3).await.unwrap();
+        let results = search.search(guild(), "secret password", "secret password", 3).await.unwrap();
         assert!(results.passages.is_empty());
         assert_eq!(results.corpus_chunks, 0);
     }
@@ -319,11 +346,11 @@ mod tests {
     async fn changes_are_picked_up_through_the_version() {
         let store = MemoryStore::default();
         let search = TantivySearch::new(Arc::new(store.clone()));
-        assert!(search.search(guild(), "pricing", 3).await.unwrap().passages.is_empty());
+        assert!(search.search(guild(), "pricing", "pricing", 3).await.unwrap().passages.is_empty());
         let id = add(&store, KbScope::Guild(guild()), "Pricing", "Pricing starts at 5 euros.").await;
-        assert_eq!(search.search(guild(), "pricing", 3).await.unwrap().passages.len(), 1);
+        assert_eq!(search.search(guild(), "pricing", "pricing", 3).await.unwrap().passages.len(), 1);
         store.delete_document(KbScope::Guild(guild()), &id).await.unwrap();
-        assert!(search.search(guild(), "pricing", 3).await.unwrap().passages.is_empty());
+        assert!(search.search(guild(), "pricing", "pricing", 3).await.unwrap().passages.is_empty());
     }
 
     #[tokio::test]
@@ -332,7 +359,7 @@ mod tests {
         add(&store, KbScope::Global, "FAQ", "Colons and quotes are fine.").await;
         let search = TantivySearch::new(Arc::new(store));
         for query in ["title:\"x", "AND OR NOT", "(((", "", "+-*~^"] {
-            search.search(guild(), query, 3).await.unwrap();
+            search.search(guild(), query, query, 3).await.unwrap();
         }
     }
 }

@@ -155,7 +155,7 @@ impl Answerer {
         history: &[Turn],
     ) -> Result<SearchResults, SearchError> {
         let query = compose::retrieval_query(question, history);
-        self.search.search(guild, &query, self.config.passages).await
+        self.search.search(guild, &query, question, self.config.passages).await
     }
 
     /// Fails with [`Failure::Uncovered`] when the knowledge base does not cover the question.

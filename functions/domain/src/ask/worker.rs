@@ -131,15 +131,17 @@ impl AskWorker {
     /// Tells the member what went wrong, in place of "thinking…".
     async fn tell(&self, event: &AskAccepted, language: Language, failure: Failure) -> Result<AskOutcome, WorkError> {
         let reason = failure.log(&self.answerer.model().name());
-        self.edit(event, failure.member_text(language).to_owned()).await?;
-        Ok(match failure {
+        let outcome = match failure {
             Failure::EmptyKnowledgeBase => AskOutcome::EmptyKnowledgeBase,
             Failure::Uncovered => {
+                // Recorded first: the gap is worth keeping even if Discord refuses the reply.
                 self.answerer.record_gap(event.guild_id, &event.question, self.answerer.now()).await;
                 AskOutcome::NotCovered
             }
             _ => AskOutcome::Failed { reason },
-        })
+        };
+        self.edit(event, failure.member_text(language).to_owned()).await?;
+        Ok(outcome)
     }
 
     async fn edit(&self, event: &AskAccepted, text: String) -> Result<(), WorkError> {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::language::is_function_word;
+use crate::language::topic_words;
 
 /// The key that groups rewordings of one question: its topic words, lowercased, sorted and
 /// deduplicated, joined by one space. Question words, stopwords and words of two characters or
@@ -10,11 +10,9 @@ use crate::language::is_function_word;
 /// trimmed.
 #[must_use]
 pub fn gap_key(question: &str) -> String {
-    let lower = question.to_lowercase();
-    let words: BTreeSet<&str> =
-        lower.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() > 2 && !is_function_word(w)).collect();
+    let words: BTreeSet<String> = topic_words(question).into_iter().collect();
     if words.is_empty() {
-        return lower.trim().to_owned();
+        return question.trim().to_lowercase();
     }
     words.into_iter().collect::<Vec<_>>().join(" ")
 }

@@ -56,8 +56,17 @@ pub fn diversify<D: PartialEq, T>(ranked: impl IntoIterator<Item = (D, T)>, limi
 #[async_trait]
 pub trait KnowledgeSearch: Send + Sync {
     /// The best `limit` passages for `query` in the guild's knowledge base (global + its own),
-    /// at most [`MAX_PASSAGES_PER_DOCUMENT`] from one document.
-    async fn search(&self, guild: GuildId, query: &str, limit: usize) -> Result<SearchResults, SearchError>;
+    /// at most [`MAX_PASSAGES_PER_DOCUMENT`] from one document. `query` may carry context (the
+    /// member's previous question); the relevance is measured for `question` alone, or for the
+    /// whole query when the question has no topic word of its own (a follow-up such as "how much
+    /// is it?", see [`crate::language::topic_words`]).
+    async fn search(
+        &self,
+        guild: GuildId,
+        query: &str,
+        question: &str,
+        limit: usize,
+    ) -> Result<SearchResults, SearchError>;
 }
 
 #[cfg(test)]

@@ -126,6 +126,16 @@ impl MessageResponder {
             Ok(results) => results,
             Err(error) => return self.fail(asked, &Failure::Search(error)).await,
         };
+        // Before the smart decision and the cooldown: what the knowledge base does not cover is
+        // never answered, so it must not start (or be held back by) the member's cooldown.
+        if results.corpus_chunks > 0 && self.answerer.check_coverage(question, &results).is_err() {
+            if !addressed {
+                return Ok(RespondOutcome::Skipped(SkipReason::NotAnswerable));
+            }
+            self.answerer.record_gap(message.guild_id, question, now).await;
+            self.reply(message, ReplyKind::DontKnow, texts::dont_know(language).to_owned()).await?;
+            return Ok(RespondOutcome::NotCovered);
+        }
         if !addressed && settings.smart_mode {
             let decide = DecideRequest {
                 message: question.to_owned(),
@@ -143,14 +153,6 @@ impl MessageResponder {
             == Gate::Held
         {
             return Ok(RespondOutcome::Skipped(SkipReason::Cooldown));
-        }
-        if results.corpus_chunks > 0 && self.answerer.check_coverage(question, &results).is_err() {
-            if !addressed {
-                return Ok(RespondOutcome::Skipped(SkipReason::NotAnswerable));
-            }
-            self.answerer.record_gap(message.guild_id, question, now).await;
-            self.reply(message, ReplyKind::DontKnow, texts::dont_know(language).to_owned()).await?;
-            return Ok(RespondOutcome::NotCovered);
         }
         let held = match self.answerer.reserve(message.guild_id, settings, now).await {
             Ok(held) => held,
@@ -420,6 +422,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn uncovered_chat_neither_starts_nor_meets_the_cooldown() {
+        let settings =
+            GuildSettings { response_mode: ResponseMode::AllMessages, smart_mode: false, ..GuildSettings::default() };
+        let h = harness(settings).await;
+        let chat = h.responder.handle(&message(1, "lol nice", false)).await.unwrap();
+        assert_eq!(chat, RespondOutcome::Skipped(SkipReason::NotAnswerable));
+        let question = h.responder.handle(&message(2, "<@99> how long do refunds take?", true)).await.unwrap();
+        assert!(matches!(question, RespondOutcome::Answered { .. }), "{question:?}");
+        assert_eq!(replies(&h).len(), 1, "no cooldown notice: only the answer");
+    }
+
+    #[tokio::test]
     async fn a_failed_delivery_is_refunded_in_channel_answers_too() {
         let h = harness(all_messages()).await;
         h.fakes.discord.fail("create_message", DiscordErrorKind::Forbidden);
@@ -488,7 +502,7 @@ mod tests {
         // WHEN they try once more in the same window, THEN the message gets ⏳ and no more text
         h.fakes.clock.advance(Duration::from_secs(1));
         assert_eq!(
-            h.responder.handle(&message(3, "<@99> hello??", true)).await.unwrap(),
+            h.responder.handle(&message(3, "<@99> refunds??", true)).await.unwrap(),
             RespondOutcome::Skipped(SkipReason::Cooldown)
         );
         assert_eq!(reactions(&h), [(MessageId::new(3).unwrap(), "⏳".to_owned())]);

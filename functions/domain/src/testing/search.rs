@@ -15,7 +15,13 @@ pub struct NaiveSearch(pub Arc<dyn KnowledgeStore>);
 
 #[async_trait]
 impl KnowledgeSearch for NaiveSearch {
-    async fn search(&self, guild: GuildId, query: &str, limit: usize) -> Result<SearchResults, SearchError> {
+    async fn search(
+        &self,
+        guild: GuildId,
+        query: &str,
+        question: &str,
+        limit: usize,
+    ) -> Result<SearchResults, SearchError> {
         let words: Vec<String> =
             query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect();
         let mut scored = Vec::new();
@@ -37,7 +43,8 @@ impl KnowledgeSearch for NaiveSearch {
         scored.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
         let passages = diversify(scored, limit);
         // The offline smart-mode measure: the share of the query's topic words in a passage.
-        let relevance = passages.iter().map(|p| crate::smart::coverage(query, &p.text)).fold(0.0, f32::max);
+        let focus = if crate::language::topic_words(question).is_empty() { query } else { question };
+        let relevance = passages.iter().map(|p| crate::smart::coverage(focus, &p.text)).fold(0.0, f32::max);
         Ok(SearchResults { passages, corpus_chunks: corpus, relevance })
     }
 }
