@@ -50,6 +50,20 @@ pub fn topic_words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The language most of `texts` are written in (a knowledge base's language), judged on up
+/// to 32 of them; `None` when none can be told.
+#[must_use]
+pub fn dominant<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Language> {
+    let mut votes = [0_usize; 3];
+    for text in texts.into_iter().take(32) {
+        if let Some(language) = Language::detect(text) {
+            votes[language as usize] += 1;
+        }
+    }
+    let (index, count) = votes.iter().enumerate().max_by_key(|(_, count)| **count)?;
+    (*count > 0).then(|| Language::ALL[index])
+}
+
 /// Below this whatlang confidence a detection is not trusted (short messages).
 const MIN_CONFIDENCE: f64 = 0.5;
 
@@ -153,6 +167,13 @@ impl Language {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_knowledge_base_has_the_language_most_of_it_is_written_in() {
+        let pages = ["How to reset your password in the app settings.", "Refunds are issued within 14 days.", "¿Cómo?"];
+        assert_eq!(dominant(pages), Some(Language::En));
+        assert_eq!(dominant(["ok", "42"]), None);
+    }
 
     #[test]
     fn locales_map_to_languages() {

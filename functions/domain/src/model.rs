@@ -128,6 +128,16 @@ pub trait ChatModel: Send + Sync + std::fmt::Debug {
     /// Returns a [`ModelError`] when the provider fails or times out.
     async fn should_answer(&self, request: &DecideRequest) -> Result<bool, ModelError>;
 
+    /// The member's question as a few search terms in `language` (the knowledge base's), for a
+    /// question asked in another language. `None` when the model cannot (the offline model).
+    ///
+    /// # Errors
+    /// Returns a [`ModelError`] when the provider fails or times out.
+    async fn search_terms(&self, question: &str, language: Language) -> Result<Option<String>, ModelError> {
+        let _ = (question, language);
+        Ok(None)
+    }
+
     /// A short name for logs (`openai:gpt-4o-mini`, `extractive`).
     fn name(&self) -> String;
 }

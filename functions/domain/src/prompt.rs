@@ -106,6 +106,28 @@ pub fn decide_messages(request: &crate::model::DecideRequest) -> Vec<PromptMessa
     ]
 }
 
+/// Builds the chat messages that turn a question into search terms in `language`.
+#[must_use]
+pub fn search_terms_messages(question: &str, language: crate::language::Language) -> Vec<PromptMessage> {
+    let system = format!(
+        "Rewrite the user's message as 3 to 8 search keywords in {}, the language of the documentation \
+         to search. Translate; keep product names as they are. Reply with the keywords only, on one line.",
+        language.name()
+    );
+    vec![
+        PromptMessage { role: "system", content: system },
+        PromptMessage { role: "user", content: question.to_owned() },
+    ]
+}
+
+/// Reads search terms from a model's reply: the first line, unquoted, at most 200 characters.
+#[must_use]
+pub fn parse_search_terms(text: &str) -> Option<String> {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let terms: String = line.trim_matches(['"', '\'', '`']).chars().take(200).collect();
+    (!terms.trim().is_empty()).then(|| terms.trim().to_owned())
+}
+
 /// Reads a YES/NO decision; anything else counts as NO.
 #[must_use]
 pub fn parse_decision(text: &str) -> bool {
@@ -209,6 +231,15 @@ mod tests {
         assert_eq!(parse_citations("see ![[diagram.png and [1]", 2), vec![1], "an unclosed [ hides nothing");
         assert_eq!(parse_citations("> [!info] tip [2]", 2), vec![2]);
         assert_eq!(parse_citations("type `[` then [1]. Also [1,2]", 2), vec![1, 2]);
+    }
+
+    #[test]
+    fn search_terms_ask_for_the_knowledge_bases_language_and_read_one_line() {
+        let messages = search_terms_messages("¿cuánto tarda un reembolso?", crate::language::Language::En);
+        assert!(messages[0].content.contains("in English"));
+        assert_eq!(messages[1].content, "¿cuánto tarda un reembolso?");
+        assert_eq!(parse_search_terms("\n\"refund time days\"\nextra").as_deref(), Some("refund time days"));
+        assert_eq!(parse_search_terms("  \n "), None);
     }
 
     #[test]

@@ -7,8 +7,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use steward_domain::language::Language;
 use steward_domain::model::{AnswerRequest, ChatModel, DecideRequest, ModelError, ModelErrorKind};
-use steward_domain::prompt::{PromptMessage, answer_messages, decide_messages, parse_decision};
+use steward_domain::prompt::{
+    PromptMessage, answer_messages, decide_messages, parse_decision, parse_search_terms, search_terms_messages,
+};
 use tokio::time::{Instant, sleep};
 
 /// Settings for [`OpenAiChat`].
@@ -183,6 +186,11 @@ impl ChatModel for OpenAiChat {
         Ok(parse_decision(&text))
     }
 
+    async fn search_terms(&self, question: &str, language: Language) -> Result<Option<String>, ModelError> {
+        let text = self.complete(&search_terms_messages(question, language), 40).await?;
+        Ok(parse_search_terms(&text))
+    }
+
     fn name(&self) -> String {
         format!("openai:{}", self.config.model)
     }
@@ -273,6 +281,18 @@ mod tests {
         assert_eq!(seen["auth"], "Bearer sk-test");
         assert_eq!(seen["body"]["model"], "gpt-test");
         assert_eq!(seen["body"]["messages"][0]["role"], "system");
+    }
+
+    #[tokio::test]
+    async fn rewrites_a_question_into_search_terms_in_the_knowledge_bases_language() {
+        let (base, _calls, bodies) = serve(vec![]).await;
+        let model = OpenAiChat::new(config(base)).unwrap();
+        let terms = model.search_terms("¿cómo pago?", Language::En).await.unwrap();
+        assert_eq!(terms.as_deref(), Some("Pay monthly [1]."), "the reply's first line");
+        let seen = bodies.lock().unwrap()[0].clone();
+        assert!(seen["body"]["messages"][0]["content"].as_str().unwrap().contains("in English"), "{seen}");
+        assert_eq!(seen["body"]["messages"][1]["content"], "¿cómo pago?");
+        assert_eq!(seen["body"]["max_tokens"], 40);
     }
 
     #[tokio::test]

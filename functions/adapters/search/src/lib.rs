@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use steward_domain::ids::GuildId;
 use steward_domain::knowledge::{Chunk, KbScope};
-use steward_domain::language::topic_words;
+use steward_domain::language::{Language as Written, dominant, topic_words};
 use steward_domain::model::Passage;
 use steward_domain::ports::{
     KnowledgeSearch, KnowledgeStore, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify,
@@ -51,6 +51,8 @@ struct Fields {
 struct GuildIndex {
     versions: [u64; 2],
     chunks: Vec<(Chunk, Option<String>)>,
+    /// The language most chunks are written in.
+    language: Option<Written>,
     index: Index,
     reader: IndexReader,
     fields: Fields,
@@ -94,7 +96,8 @@ impl GuildIndex {
         }
         writer.commit().map_err(index_error)?;
         let reader = index.reader().map_err(index_error)?;
-        Ok(Self { versions, chunks, index, reader, fields })
+        let language = dominant(chunks.iter().map(|(chunk, _)| chunk.text.as_str()));
+        Ok(Self { versions, chunks, language, index, reader, fields })
     }
 
     fn search(&self, query: &str, question: &str, limit: usize) -> Result<(Vec<Passage>, f32), SearchError> {
@@ -233,10 +236,11 @@ impl KnowledgeSearch for TantivySearch {
         let index = self.index_for(guild).await?;
         let (query, question) = (query.to_owned(), question.to_owned());
         let corpus_chunks = index.chunks.len();
+        let language = index.language;
         let (passages, relevance) = tokio::task::spawn_blocking(move || index.search(&query, &question, limit))
             .await
             .map_err(index_error)??;
-        Ok(SearchResults { passages, corpus_chunks, relevance })
+        Ok(SearchResults { passages, corpus_chunks, relevance, language })
     }
 }
 

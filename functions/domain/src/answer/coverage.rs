@@ -45,7 +45,7 @@ mod tests {
     fn results(relevance: f32, text: &str) -> SearchResults {
         let passage =
             Passage { title: "T".into(), heading: String::new(), source: None, text: text.into(), score: 1.0 };
-        SearchResults { passages: vec![passage], corpus_chunks: 10, relevance }
+        SearchResults { passages: vec![passage], corpus_chunks: 10, relevance, language: None }
     }
 
     #[test]
@@ -53,7 +53,7 @@ mod tests {
         let kb = "Refunds are issued within 14 days of the purchase, to the card you paid with.";
         assert_eq!(coverage("how long do refunds take?", &results(0.9, kb), MIN_RELEVANCE), Coverage::Covered);
         assert_eq!(coverage("what is the weather on mars?", &results(0.1, kb), MIN_RELEVANCE), Coverage::Uncovered);
-        let empty = SearchResults { passages: vec![], corpus_chunks: 10, relevance: 0.0 };
+        let empty = SearchResults { passages: vec![], corpus_chunks: 10, relevance: 0.0, language: None };
         assert_eq!(coverage("anything", &empty, MIN_RELEVANCE), Coverage::Uncovered);
     }
 

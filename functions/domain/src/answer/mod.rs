@@ -14,6 +14,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::conversation::{self, ConversationKey, Turn};
 use crate::ids::GuildId;
 use crate::knowledge::gaps::gap_key;
+use crate::language::Language;
 use crate::model::{AnswerRequest, ChatModel};
 use crate::ports::{
     ClaimStore, ConversationStore, GapStore, KnowledgeSearch, Ports, SearchError, SearchResults, SettingsStore,
@@ -28,6 +29,15 @@ pub(crate) use self::failure::Failure;
 pub use self::failure::WorkError;
 pub(crate) use self::lease::Lease;
 pub(crate) use self::reservation::{Held, Refusal};
+
+/// What retrieval found for a question.
+#[derive(Debug, Clone)]
+pub(crate) struct Retrieval {
+    /// The passages and their relevance.
+    pub(crate) results: SearchResults,
+    /// The text the relevance was measured on: the question, or its rewritten search terms.
+    pub(crate) judged_on: String,
+}
 
 /// Tunables of answering, shared by `/ask` and channel answers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,20 +157,39 @@ impl Answerer {
         self.conversations.recent_turns(key, self.config.context_turns, now).await
     }
 
-    /// The passages for a question, retrieved with the member's previous question too.
+    /// The passages for a question, retrieved with the member's previous question too. A
+    /// question in another language than the knowledge base is rewritten into search terms in
+    /// its language by the model, when the model can, and searched again.
     pub(crate) async fn retrieve(
         &self,
         guild: GuildId,
         question: &str,
         history: &[Turn],
-    ) -> Result<SearchResults, SearchError> {
+    ) -> Result<Retrieval, SearchError> {
         let query = compose::retrieval_query(question, history);
-        self.search.search(guild, &query, question, self.config.passages).await
+        let results = self.search.search(guild, &query, question, self.config.passages).await?;
+        let same = Retrieval { results, judged_on: question.to_owned() };
+        let (Some(written), Some(asked)) = (same.results.language, Language::detect(question)) else { return Ok(same) };
+        if written == asked {
+            return Ok(same);
+        }
+        let terms = match self.model.search_terms(question, written).await {
+            Ok(Some(terms)) => terms,
+            Ok(None) => return Ok(same),
+            Err(error) => {
+                tracing::warn!(error = &error as &dyn std::error::Error, "could not rewrite the question for search");
+                return Ok(same);
+            }
+        };
+        tracing::info!(from = asked.code(), to = written.code(), "searching with the question's rewritten terms");
+        let rewritten = self.search.search(guild, &format!("{terms}\n{query}"), &terms, self.config.passages).await?;
+        Ok(if rewritten.passages.is_empty() { same } else { Retrieval { results: rewritten, judged_on: terms } })
     }
 
     /// Fails with [`Failure::Uncovered`] when the knowledge base does not cover the question.
-    pub(crate) fn check_coverage(&self, question: &str, results: &SearchResults) -> Result<(), Failure> {
-        match coverage(question, results, self.config.min_relevance) {
+    pub(crate) fn check_coverage(&self, retrieval: &Retrieval) -> Result<(), Failure> {
+        let results = &retrieval.results;
+        match coverage(&retrieval.judged_on, results, self.config.min_relevance) {
             Coverage::Covered => Ok(()),
             Coverage::OtherLanguage => {
                 tracing::info!(relevance = results.relevance, "question in another language than the knowledge base");

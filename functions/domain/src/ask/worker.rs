@@ -96,12 +96,13 @@ impl AskWorker {
 
     async fn generate(&self, event: &AskAccepted, language: Language, now: Timestamp) -> Result<Composed, Failure> {
         let history = self.answerer.history(conversation(event), now).await.map_err(Failure::Store)?;
-        let results =
+        let retrieval =
             self.answerer.retrieve(event.guild_id, &event.question, &history).await.map_err(Failure::Search)?;
-        if results.corpus_chunks == 0 {
+        if retrieval.results.corpus_chunks == 0 {
             return Err(Failure::EmptyKnowledgeBase);
         }
-        self.answerer.check_coverage(&event.question, &results)?;
+        self.answerer.check_coverage(&retrieval)?;
+        let results = retrieval.results;
         let request = AnswerRequest {
             question: event.question.clone(),
             asker: event.user_name.clone(),
@@ -347,6 +348,27 @@ mod tests {
         assert_eq!(used(&fakes).await, 0, "nothing is charged");
         let gaps = fakes.store.top_gaps(guild(), 10, fakes.clock.now()).await.unwrap();
         assert_eq!(gaps.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_question_in_another_language_is_searched_with_the_models_terms() {
+        let fakes = Fakes::default();
+        add_doc(
+            &fakes.store,
+            "# Refunds\nRefunds are issued within fourteen days of the purchase, to the card you paid with.",
+        )
+        .await;
+        let question = "¿Cuánto tardan en devolverme el dinero de la compra?";
+        // Without a model that can rewrite, the Spanish words find nothing: "I don't know".
+        assert_eq!(worker(&fakes).answer(&accepted(1, question)).await.unwrap(), AskOutcome::NotCovered);
+        // With one, the question is searched as English terms and answered.
+        fakes.model.rewrite_to("refund time purchase money back");
+        let outcome = worker(&fakes).answer(&accepted(2, question)).await.unwrap();
+        assert_eq!(outcome, AskOutcome::Answered { parts: 1 });
+        assert_eq!(fakes.model.rewrites()[1], (question.to_owned(), crate::language::Language::En));
+        let request = fakes.model.requests().pop().unwrap();
+        assert!(request.passages[0].text.contains("fourteen days"), "{:?}", request.passages);
+        assert_eq!(request.language, crate::language::Language::Es, "answered in the member's language");
     }
 
     #[tokio::test]

@@ -16,6 +16,8 @@ pub struct SearchResults {
     /// How well the passages cover the question, from 0 (none of its words) to 1 (all of them),
     /// each word weighted by how rare it is in the knowledge base: the "I don't know" signal.
     pub relevance: f32,
+    /// The language most of the knowledge base is written in, when it can be told.
+    pub language: Option<crate::language::Language>,
 }
 
 /// A search failure.

@@ -122,13 +122,13 @@ impl MessageResponder {
             warn!(error = &error as &dyn std::error::Error, "could not load the member's earlier turns");
             Vec::new()
         });
-        let results = match self.answerer.retrieve(message.guild_id, question, &history).await {
-            Ok(results) => results,
+        let retrieval = match self.answerer.retrieve(message.guild_id, question, &history).await {
+            Ok(retrieval) => retrieval,
             Err(error) => return self.fail(asked, &Failure::Search(error)).await,
         };
         // Before the smart decision and the cooldown: what the knowledge base does not cover is
         // never answered, so it must not start (or be held back by) the member's cooldown.
-        if results.corpus_chunks > 0 && self.answerer.check_coverage(question, &results).is_err() {
+        if retrieval.results.corpus_chunks > 0 && self.answerer.check_coverage(&retrieval).is_err() {
             if !addressed {
                 return Ok(RespondOutcome::Skipped(SkipReason::NotAnswerable));
             }
@@ -136,6 +136,7 @@ impl MessageResponder {
             self.reply(message, ReplyKind::DontKnow, texts::dont_know(language).to_owned()).await?;
             return Ok(RespondOutcome::NotCovered);
         }
+        let results = retrieval.results;
         if !addressed && settings.smart_mode {
             let decide = DecideRequest {
                 message: question.to_owned(),

@@ -26,9 +26,13 @@ impl KnowledgeSearch for NaiveSearch {
             query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect();
         let mut scored = Vec::new();
         let mut corpus = 0;
+        let mut texts = Vec::new();
         for scope in KbScope::for_guild(guild) {
             for chunk in self.0.chunks(scope).await? {
                 corpus += 1;
+                if texts.len() < 32 {
+                    texts.push(chunk.text.clone());
+                }
                 let text = chunk.text.to_lowercase();
                 let score = words.iter().filter(|w| text.contains(w.as_str())).count();
                 if score > 0 {
@@ -45,6 +49,7 @@ impl KnowledgeSearch for NaiveSearch {
         // The offline smart-mode measure: the share of the query's topic words in a passage.
         let focus = if crate::language::topic_words(question).is_empty() { query } else { question };
         let relevance = passages.iter().map(|p| crate::smart::coverage(focus, &p.text)).fold(0.0, f32::max);
-        Ok(SearchResults { passages, corpus_chunks: corpus, relevance })
+        let language = crate::language::dominant(texts.iter().map(String::as_str));
+        Ok(SearchResults { passages, corpus_chunks: corpus, relevance, language })
     }
 }
