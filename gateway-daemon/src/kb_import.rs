@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use steward_domain::clock::Clock;
 use steward_domain::ids::DocumentId;
 use steward_domain::knowledge::{AddError, KbScope, NewDocument, add_document, markdown};
-use steward_domain::ports::{KnowledgeStore, StoreError};
+use steward_domain::model::ModelError;
+use steward_domain::ports::{Embedder, KnowledgeStore, StoreError};
 use steward_ingest::{CrawlEvent, CrawlOptions, IngestError, IngestedDocument};
 use url::Url;
 
@@ -63,6 +64,17 @@ pub enum ImportError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The embeddings model failed; documents imported before it are kept.
+    #[error(
+        "the embeddings model failed, so `{source}` was not imported; check EMBEDDINGS_BASE_URL, EMBEDDINGS_API_KEY and EMBEDDINGS_MODEL, or unset EMBEDDINGS_MODEL to import for word search only"
+    )]
+    Embed {
+        /// The document that could not be embedded.
+        source: String,
+        /// The model's error.
+        #[source]
+        error: ModelError,
+    },
 }
 
 /// A progress bar on a terminal, hidden otherwise.
@@ -81,6 +93,21 @@ fn bar(show: bool, len: u64) -> ProgressBar {
 /// fails; single unreadable files or pages are skipped and reported instead.
 pub async fn import(
     store: &dyn KnowledgeStore,
+    scope: KbScope,
+    origin: &Origin,
+    clock: &dyn Clock,
+    show_progress: bool,
+) -> Result<ImportReport, ImportError> {
+    import_with(store, None, scope, origin, clock, show_progress).await
+}
+
+/// [`import`], giving every chunk its vector from `embedder` when one is configured.
+///
+/// # Errors
+/// As [`import`], and [`ImportError::Embed`] when the embeddings model fails.
+pub async fn import_with(
+    store: &dyn KnowledgeStore,
+    embedder: Option<&dyn Embedder>,
     scope: KbScope,
     origin: &Origin,
     clock: &dyn Clock,
@@ -132,7 +159,7 @@ pub async fn import(
     };
     for document in documents {
         let source = document.source.clone();
-        match add_document(store, scope, new_document(document), DocumentId::generate(), clock.now()).await {
+        match add_document(store, embedder, scope, new_document(document), DocumentId::generate(), clock.now()).await {
             Ok(added) => {
                 report.imported += 1;
                 report.replaced += added.replaced;
@@ -140,6 +167,7 @@ pub async fn import(
             }
             Err(AddError::Invalid(error)) => report.skipped.push((source, error.to_string())),
             Err(AddError::Store(error)) => return Err(error.into()),
+            Err(AddError::Embed(error)) => return Err(ImportError::Embed { source, error }),
         }
     }
     Ok(report)
@@ -204,6 +232,31 @@ mod tests {
         let chunks = store.chunks(KbScope::Global).await.unwrap();
         assert!(
             chunks.iter().any(|c| c.text.contains("30 days")) && !chunks.iter().any(|c| c.text.contains("14 days"))
+        );
+    }
+
+    #[tokio::test]
+    async fn with_an_embeddings_model_every_chunk_is_stored_with_its_vector() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("faq.md"), "# Refunds\nRefunds take 14 days.\n\n# Plans\nPro is 5 euros.")
+            .unwrap();
+        std::fs::write(dir.path().join("install.txt"), "Use apt.").unwrap();
+        let (store, clock) = (MemoryStore::default(), ManualClock::at(Timestamp::from_secs(1)));
+        let embedder = steward_domain::testing::WordEmbedder::default();
+        let origin = Origin::Paths(vec![dir.path().to_path_buf()]);
+        let report = import_with(&store, Some(&embedder), KbScope::Global, &origin, &clock, false).await.unwrap();
+        assert_eq!(report.imported, 2);
+        let chunks = store.chunks(KbScope::Global).await.unwrap();
+        assert_eq!(chunks.len(), report.chunks);
+        assert!(chunks.iter().all(|c| c.embedding.as_ref().is_some_and(|e| e.model == "word-embedder")));
+
+        embedder.fail(true);
+        let error = import_with(&store, Some(&embedder), KbScope::Global, &origin, &clock, false).await.unwrap_err();
+        assert!(error.to_string().contains("EMBEDDINGS_MODEL"), "says what to check: {error}");
+        assert_eq!(
+            store.chunks(KbScope::Global).await.unwrap().len(),
+            report.chunks,
+            "nothing already imported is lost"
         );
     }
 

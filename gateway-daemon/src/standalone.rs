@@ -10,7 +10,6 @@ use axum::Router;
 use secrecy::SecretString;
 use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
-use steward_domain::answer::AnswerConfig;
 use steward_domain::ask::AskIntake;
 use steward_domain::clock::{Clock, SystemClock};
 use steward_domain::ports::Ports;
@@ -72,9 +71,14 @@ impl App {
         let (bus, rx) = local_bus();
         let shared = Arc::new(store.clone());
 
-        let search = Arc::new(TantivySearch::new(shared.clone()));
-        let ports = Ports::with_store(&shared, search, model, discord, clock.clone());
-        let worker = tokio::spawn(run_worker(rx, Worker::new(&ports, AnswerConfig::default())));
+        let embedder = steward_openai::embedder_from_config(config.embeddings.as_ref())
+            .context("building the embeddings client")?;
+        let mut search = TantivySearch::new(shared.clone());
+        if let Some(embedder) = &embedder {
+            search = search.with_embedder(Arc::clone(embedder));
+        }
+        let ports = Ports::with_store(&shared, Arc::new(search), model, discord, clock.clone());
+        let worker = tokio::spawn(run_worker(rx, Worker::new(&ports, config.answer_config())));
 
         let metrics = Arc::new(Metrics::default());
         // Without a bot token and application id there is no gateway; the banner says so.
@@ -94,6 +98,7 @@ impl App {
             .merge(settings_router(SettingsApiState {
                 settings: shared.clone(),
                 knowledge: shared.clone(),
+                embedder,
                 usage: shared.clone(),
                 gaps: shared,
                 clock,

@@ -52,7 +52,9 @@ pub async fn import_kb(config: &Config, sources: &[String], guild: Option<GuildI
     };
     let scope = guild.map_or(KbScope::Global, KbScope::Guild);
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let report = kb_import::import(store.as_ref(), scope, &origin, &SystemClock, progress).await?;
+    let embedder = steward_openai::embedder_from_config(config.embeddings.as_ref())?;
+    let report =
+        kb_import::import_with(store.as_ref(), embedder.as_deref(), scope, &origin, &SystemClock, progress).await?;
     if report.imported == 0 && report.skipped.is_empty() {
         bail!(
             "nothing to import: no Markdown, text, HTML or PDF files found (looked for .{})",
@@ -63,6 +65,12 @@ pub async fn import_kb(config: &Config, sources: &[String], guild: Option<GuildI
         "Imported {} document(s), {} chunk(s) into the {scope} knowledge base ({} replaced an earlier import).",
         report.imported, report.chunks, report.replaced
     );
+    match &config.embeddings {
+        Some(embeddings) => println!("Every chunk has its vector from {} (hybrid search).", embeddings.model),
+        None => println!(
+            "No EMBEDDINGS_MODEL: chunks are found by their words (set it and import again for hybrid search)."
+        ),
+    }
     for (what, why) in &report.skipped {
         println!("  skipped {what}: {why}");
     }

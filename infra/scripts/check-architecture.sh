@@ -19,7 +19,8 @@ forbid() {
 
 forbid steward-domain '^(aws-|twilight-|axum|lambda_|reqwest|hyper|rusqlite|tantivy|tokio$)' 'AWS, Discord, HTTP, Lambda, storage or runtime crates'
 forbid interactions '^(twilight-|reqwest|tantivy|rusqlite|aws-sdk-sqs)' 'Discord REST, the model client, search or SQLite (it only verifies, checks and publishes)'
-forbid settings-api '^(twilight-|reqwest|tantivy|rusqlite|aws-sdk-eventbridge)' 'Discord, the model client, search, SQLite or EventBridge'
+# The settings API links the OpenAI-compatible client for embeddings only: documents it adds get their vectors.
+forbid settings-api '^(twilight-|tantivy|rusqlite|aws-sdk-eventbridge)' 'Discord, search, SQLite or EventBridge'
 forbid worker '^(axum|rusqlite|aws-sdk-eventbridge$)' 'axum, SQLite or the EventBridge SDK (it receives events, it does not publish)'
 
 if [ "$fail" -ne 0 ]; then

@@ -1,4 +1,4 @@
-//! A fake OpenAI-compatible `/v1/chat/completions` server on 127.0.0.1.
+//! A fake OpenAI-compatible `/v1/chat/completions` and `/v1/embeddings` server on 127.0.0.1.
 //!
 //! By default it answers like a well-behaved grounded model: it quotes the first passage of the
 //! system prompt and cites it as `[1]`, or says it does not know. Other behaviours simulate
@@ -32,7 +32,11 @@ pub enum LlmBehaviour {
 struct Inner {
     behaviour: LlmBehaviour,
     requests: Vec<Value>,
+    embedded: Vec<String>,
 }
+
+/// Words the fake embeddings model takes to mean the same (`money` back is a refund).
+pub const FAKE_SYNONYMS: &[&[&str]] = &[&["refunds", "refund", "money", "reembolso"]];
 
 /// The fake; clone it freely.
 #[derive(Clone)]
@@ -44,8 +48,15 @@ pub struct FakeLlm {
 impl FakeLlm {
     /// Starts the fake on a free loopback port.
     pub async fn start() -> Self {
-        let inner = Arc::new(Mutex::new(Inner { behaviour: LlmBehaviour::Grounded, requests: Vec::new() }));
-        let app = Router::new().route("/v1/chat/completions", post(complete)).with_state(inner.clone());
+        let inner = Arc::new(Mutex::new(Inner {
+            behaviour: LlmBehaviour::Grounded,
+            requests: Vec::new(),
+            embedded: Vec::new(),
+        }));
+        let app = Router::new()
+            .route("/v1/chat/completions", post(complete))
+            .route("/v1/embeddings", post(embeddings))
+            .with_state(inner.clone());
         let addr = crate::serve(app).await;
         Self { inner, base: format!("http://{addr}/v1") }
     }
@@ -55,10 +66,39 @@ impl FakeLlm {
         self.inner.lock().unwrap().behaviour = behaviour;
     }
 
-    /// Every request body received.
+    /// Every chat request body received.
     pub fn requests(&self) -> Vec<Value> {
         self.inner.lock().unwrap().requests.clone()
     }
+
+    /// Every text embedded, in order.
+    pub fn embedded(&self) -> Vec<String> {
+        self.inner.lock().unwrap().embedded.clone()
+    }
+}
+
+/// Embeds each input with the word-hashing stand-in that knows [`FAKE_SYNONYMS`]; fails like
+/// the chat endpoint when told to.
+async fn embeddings(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -> Response {
+    let inputs: Vec<String> = body["input"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let behaviour = {
+        let mut inner = inner.lock().unwrap();
+        inner.embedded.extend(inputs.iter().cloned());
+        inner.behaviour.clone()
+    };
+    if behaviour == LlmBehaviour::Fail {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response();
+    }
+    let embedder = steward_domain::testing::WordEmbedder::with_synonyms(FAKE_SYNONYMS);
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, text)| json!({"object": "embedding", "index": index, "embedding": embedder.vector(text)}))
+        .collect();
+    Json(json!({"object": "list", "model": body["model"], "data": data})).into_response()
 }
 
 fn reply(content: &str) -> Response {

@@ -20,6 +20,8 @@ pub const APP_ID: u64 = 1_300_000_000_000_000_000;
 pub struct SpawnOptions {
     /// Use the offline extractive model instead of the fake LLM.
     pub extractive: bool,
+    /// Hybrid search with the fake LLM's embeddings (`EMBEDDINGS_MODEL`).
+    pub embeddings: bool,
 }
 
 /// A running standalone Steward and its fakes.
@@ -64,6 +66,12 @@ pub async fn spawn_app_with(options: SpawnOptions) -> TestApp {
     } else {
         vars.insert("OPENAI_BASE_URL", llm.base.clone());
         vars.insert("LLM_MODEL", "fake-model".to_owned());
+    }
+    if options.embeddings {
+        vars.insert("EMBEDDINGS_MODEL", "fake-embeddings".to_owned());
+        vars.insert("EMBEDDINGS_BASE_URL", llm.base.clone());
+        // The stand-in's similarities run lower than a real model's.
+        vars.insert("EMBEDDINGS_MIN_SIMILARITY", "0.4".to_owned());
     }
     let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
     let app = App::build(&config).await.unwrap();

@@ -236,7 +236,7 @@ async fn discord_rate_limits_are_waited_out() {
 
 #[tokio::test]
 async fn with_no_api_key_the_extractive_model_quotes_the_knowledge_base() {
-    let app = spawn_app_with(SpawnOptions { extractive: true }).await;
+    let app = spawn_app_with(SpawnOptions { extractive: true, ..SpawnOptions::default() }).await;
     app.add_document("global", "Billing", PLANS).await;
     app.ask(1, GUILD, CHANNEL, USER, "How long do refunds take?").await;
     let edits = app.discord.wait_for("/messages/@original", 1, WAIT).await;
@@ -266,5 +266,24 @@ async fn ping_and_health_work_over_http() {
     assert_eq!(response.json::<Value>().await.unwrap(), json!({"type": 1}));
     let health: Value = app.http.get(app.url("/healthz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_embeddings_a_question_in_other_words_is_answered_from_the_passage_it_means() {
+    // GIVEN hybrid search, and a knowledge base added through the settings API (so embedded)
+    let app = spawn_app_with(SpawnOptions { embeddings: true, ..SpawnOptions::default() }).await;
+    app.add_document("global", "Billing", PLANS).await;
+    let embedded = app.llm.embedded();
+    assert!(embedded.iter().any(|t| t.contains("Refunds are issued within 14 days")), "chunks embedded at import");
+
+    // WHEN a member asks in words the knowledge base never uses
+    app.ask(1, GUILD, CHANNEL, USER, "How do I get my money back?").await;
+
+    // THEN the refund passage answers it, not "I don't know"
+    let edits = app.discord.wait_for("/messages/@original", 1, WAIT).await;
+    let text = content(&edits[0]);
+    assert!(text.contains("Refunds are issued within 14 days"), "{text}");
+    assert!(app.llm.embedded().iter().any(|t| t == "How do I get my money back?"), "the question was embedded");
     app.stop().await;
 }

@@ -127,7 +127,7 @@ async fn a_bare_mention_gets_a_greeting_that_says_how_to_ask() {
 #[tokio::test]
 async fn smart_mode_stays_silent_on_chat_and_answers_a_covered_question() {
     // The offline extractive model makes the smart decision itself.
-    let app = spawn_app_with(SpawnOptions { extractive: true }).await;
+    let app = spawn_app_with(SpawnOptions { extractive: true, ..SpawnOptions::default() }).await;
     app.add_document("global", "Billing", KB).await;
     app.settings(GUILD, json!({"response_mode": "all_messages", "cooldown_seconds": 0})).await;
     app.wait_for_gateway().await;

@@ -109,6 +109,21 @@ pub enum LlmConfig {
     Extractive,
 }
 
+/// The embeddings model for hybrid search, when `EMBEDDINGS_MODEL` is set.
+#[derive(Debug, Clone)]
+pub struct EmbeddingsConfig {
+    /// `EMBEDDINGS_BASE_URL`, else `OPENAI_BASE_URL`, else OpenAI's.
+    pub base_url: String,
+    /// `EMBEDDINGS_API_KEY`, else `OPENAI_API_KEY`.
+    pub api_key: Option<SecretString>,
+    /// `EMBEDDINGS_MODEL`.
+    pub model: String,
+    /// `EMBEDDINGS_MIN_SIMILARITY`: the least similarity of meaning that covers a question.
+    pub min_similarity: f32,
+    /// `LLM_TIMEOUT_SECS`, shared with the chat model.
+    pub timeout: Duration,
+}
+
 /// Everything Steward reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -116,6 +131,8 @@ pub struct Config {
     pub discord: DiscordConfig,
     /// Model settings.
     pub llm: LlmConfig,
+    /// Embeddings for hybrid search, when configured.
+    pub embeddings: Option<EmbeddingsConfig>,
     /// `STEWARD_LISTEN`.
     pub listen: SocketAddr,
     /// `STEWARD_DATA_DIR`.
@@ -222,6 +239,31 @@ impl Config {
             }
         };
 
+        let embeddings = get("EMBEDDINGS_MODEL")
+            .map(|model| {
+                let min_similarity = get("EMBEDDINGS_MIN_SIMILARITY")
+                    .map(|v| {
+                        v.parse::<f32>().ok().filter(|s| *s > 0.0 && *s <= 1.0).ok_or_else(|| {
+                            ConfigError::new(
+                                "EMBEDDINGS_MIN_SIMILARITY",
+                                "must be a cosine similarity above 0 and at most 1, like 0.5",
+                            )
+                        })
+                    })
+                    .transpose()?
+                    .unwrap_or(steward_domain::answer::DEFAULT_MIN_SIMILARITY);
+                Ok::<_, ConfigError>(EmbeddingsConfig {
+                    base_url: get("EMBEDDINGS_BASE_URL")
+                        .or_else(|| get("OPENAI_BASE_URL"))
+                        .unwrap_or_else(|| DEFAULT_OPENAI_BASE.to_owned()),
+                    api_key: secret("EMBEDDINGS_API_KEY").or_else(|| secret("OPENAI_API_KEY")),
+                    model,
+                    min_similarity,
+                    timeout,
+                })
+            })
+            .transpose()?;
+
         let listen = get("STEWARD_LISTEN")
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned())
             .parse()
@@ -243,12 +285,24 @@ impl Config {
             gateway_listen,
             discord,
             llm,
+            embeddings,
             listen,
             data_dir: get("STEWARD_DATA_DIR").map_or_else(|| PathBuf::from("./data"), PathBuf::from),
             table: get("STEWARD_TABLE"),
             event_bus: get("STEWARD_EVENT_BUS"),
             admin_token: secret("STEWARD_ADMIN_TOKEN"),
         })
+    }
+
+    /// How answers are made: the defaults, with the similarity threshold of the configured
+    /// embeddings model.
+    #[must_use]
+    pub fn answer_config(&self) -> steward_domain::answer::AnswerConfig {
+        let mut answer = steward_domain::answer::AnswerConfig::default();
+        if let Some(embeddings) = &self.embeddings {
+            answer.thresholds.similarity = embeddings.min_similarity;
+        }
+        answer
     }
 
     /// A variable AWS mode cannot run without.
@@ -315,6 +369,36 @@ mod tests {
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn embeddings_are_off_unless_a_model_is_named_and_share_the_openai_server_by_default() {
+        let c = config(&[("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"), ("OPENAI_API_KEY", "sk-x")]).unwrap();
+        assert!(c.embeddings.is_none());
+        assert!(
+            (c.answer_config().thresholds.similarity - steward_domain::answer::DEFAULT_MIN_SIMILARITY).abs()
+                < f32::EPSILON
+        );
+        let c = config(&[
+            ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"),
+            ("OPENAI_API_KEY", "sk-x"),
+            ("EMBEDDINGS_MODEL", "text-embedding-3-small"),
+            ("EMBEDDINGS_MIN_SIMILARITY", "0.42"),
+        ])
+        .unwrap();
+        let embeddings = c.embeddings.clone().unwrap();
+        assert_eq!(embeddings.base_url, "http://127.0.0.1:1/v1");
+        assert!(embeddings.api_key.is_some());
+        assert_eq!(embeddings.model, "text-embedding-3-small");
+        assert!((c.answer_config().thresholds.similarity - 0.42).abs() < f32::EPSILON);
+        let own = config(&[("EMBEDDINGS_MODEL", "nomic-embed-text"), ("EMBEDDINGS_BASE_URL", "http://127.0.0.1:2/v1")])
+            .unwrap();
+        assert_eq!(own.embeddings.unwrap().base_url, "http://127.0.0.1:2/v1");
+        assert!(matches!(own.llm, LlmConfig::Extractive), "embeddings alone do not switch the chat model on");
+        for bad in ["0", "1.5", "high"] {
+            let error = config(&[("EMBEDDINGS_MODEL", "m"), ("EMBEDDINGS_MIN_SIMILARITY", bad)]).unwrap_err();
+            assert_eq!(error.variable, "EMBEDDINGS_MIN_SIMILARITY");
+        }
     }
 
     #[test]

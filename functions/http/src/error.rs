@@ -26,6 +26,15 @@ pub enum ApiError {
     /// The service is not configured for this request.
     #[error("{0}")]
     Unavailable(&'static str),
+    /// A service Steward depends on failed; the client sees what to do, the cause is logged.
+    #[error("{message}")]
+    Upstream {
+        /// What failed and what to do.
+        message: &'static str,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
     /// Anything else; the cause is logged, the client sees a generic message.
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -57,6 +66,10 @@ impl IntoResponse for ApiError {
                 .into_response(),
             Self::NotFound => (StatusCode::NOT_FOUND, Json(json!({ "error": "not found" }))).into_response(),
             Self::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": why }))).into_response(),
+            Self::Upstream { message, source } => {
+                tracing::error!(error = %source, "{message}");
+                (StatusCode::BAD_GATEWAY, Json(json!({ "error": message }))).into_response()
+            }
             Self::Internal(source) => {
                 let mut chain = source.to_string();
                 let mut cause = source.source();

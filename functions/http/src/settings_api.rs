@@ -26,8 +26,8 @@ use serde_json::Value;
 
 use steward_domain::clock::Clock;
 use steward_domain::ids::{DocumentId, GuildId};
-use steward_domain::knowledge::{Document, KbScope, NewDocument};
-use steward_domain::ports::{Gap, GapStore, KnowledgeStore, SettingsStore, UsageStore};
+use steward_domain::knowledge::{self, AddError, Document, KbScope, NewDocument};
+use steward_domain::ports::{Embedder, Gap, GapStore, KnowledgeStore, SettingsStore, UsageStore};
 use steward_domain::quota::{Month, Usage};
 use steward_domain::settings::GuildSettings;
 use subtle::ConstantTimeEq;
@@ -41,6 +41,8 @@ pub struct SettingsApiState {
     pub settings: Arc<dyn SettingsStore>,
     /// The knowledge base.
     pub knowledge: Arc<dyn KnowledgeStore>,
+    /// The embeddings model that gives new documents their vectors (hybrid search), if any.
+    pub embedder: Option<Arc<dyn Embedder>>,
     /// Quota counters.
     pub usage: Arc<dyn UsageStore>,
     /// Questions the knowledge base could not answer.
@@ -183,11 +185,19 @@ async fn add_document(
 ) -> Result<(StatusCode, Json<Document>), ApiError> {
     let scope = scope(&raw)?;
     let new: NewDocument = read_new_document(json_body(body)?)?;
-    let (document, chunks) =
-        new.into_parts(DocumentId::generate(), state.clock.now()).map_err(|e| ApiError::field(e.field, e.message))?;
-    state.knowledge.put_document(scope, &document, &chunks).await.map_err(ApiError::internal)?;
-    tracing::info!(%scope, id = %document.id, chunks = chunks.len(), "document added");
-    Ok((StatusCode::CREATED, Json(document)))
+    let embedder = state.embedder.as_deref();
+    let added = knowledge::add_document(state.knowledge.as_ref(), embedder, scope, new, DocumentId::generate(), state.clock.now())
+        .await
+        .map_err(|error| match error {
+            AddError::Invalid(e) => ApiError::field(e.field, e.message),
+            AddError::Embed(e) => ApiError::Upstream {
+                message: "the embeddings model failed, so the document was not added; try again, or check EMBEDDINGS_BASE_URL, EMBEDDINGS_API_KEY and EMBEDDINGS_MODEL",
+                source: e.into(),
+            },
+            AddError::Store(e) => ApiError::internal(e),
+        })?;
+    tracing::info!(%scope, id = %added.document.id, chunks = added.chunks, replaced = added.replaced, "document added");
+    Ok((StatusCode::CREATED, Json(added.document)))
 }
 
 /// Reads a [`NewDocument`], naming the field serde complains about.

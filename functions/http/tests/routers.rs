@@ -14,7 +14,7 @@ use steward_domain::ask::AskIntake;
 use steward_domain::clock::Timestamp;
 use steward_domain::events::Event;
 use steward_domain::ids::ApplicationId;
-use steward_domain::testing::{ManualClock, MemoryStore, RecordingBus};
+use steward_domain::testing::{ManualClock, MemoryStore, RecordingBus, WordEmbedder};
 use steward_http::{InteractionsState, SettingsApiState, Verifier, interactions_router, settings_router};
 use tower::ServiceExt;
 
@@ -159,10 +159,15 @@ async fn a_signed_but_unreadable_interaction_is_400() {
 }
 
 fn api(token: Option<&str>) -> (Router, MemoryStore) {
+    api_with(token, None)
+}
+
+fn api_with(token: Option<&str>, embedder: Option<WordEmbedder>) -> (Router, MemoryStore) {
     let store = MemoryStore::default();
     let state = SettingsApiState {
         settings: Arc::new(store.clone()),
         knowledge: Arc::new(store.clone()),
+        embedder: embedder.map(|e| Arc::new(e) as Arc<dyn steward_domain::ports::Embedder>),
         usage: Arc::new(store.clone()),
         gaps: Arc::new(store.clone()),
         clock: Arc::new(ManualClock::at(Timestamp::from_secs(NOW))),
@@ -244,6 +249,31 @@ async fn knowledge_documents_can_be_added_listed_and_deleted() {
     let path = format!("/api/knowledge/10/documents/{id}");
     assert_eq!(send(&router, call("DELETE", &path, None)).await.0, StatusCode::NO_CONTENT);
     assert_eq!(send(&router, call("DELETE", &path, None)).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn added_documents_get_vectors_and_replace_their_source_and_a_failing_model_is_a_502() {
+    use steward_domain::knowledge::KbScope;
+    use steward_domain::ports::KnowledgeStore;
+    let embedder = WordEmbedder::default();
+    let (router, store) = api_with(Some("s3cret"), Some(embedder.clone()));
+    let doc = |body: &str| json!({"title": "FAQ", "source": "faq.md", "body": body});
+    let (status, _) =
+        send(&router, call("POST", "/api/knowledge/global/documents", Some(doc("Within 14 days.")))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) =
+        send(&router, call("POST", "/api/knowledge/global/documents", Some(doc("Within 30 days.")))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let chunks = store.chunks(KbScope::Global).await.unwrap();
+    assert_eq!(chunks.len(), 1, "the same source replaces its document");
+    assert_eq!(chunks[0].text, "Within 30 days.");
+    assert!(chunks[0].embedding.is_some());
+
+    embedder.fail(true);
+    let (status, body) = send(&router, call("POST", "/api/knowledge/global/documents", Some(doc("New.")))).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(body["error"].as_str().unwrap().contains("EMBEDDINGS_MODEL"), "{body}");
+    assert_eq!(store.chunks(KbScope::Global).await.unwrap()[0].text, "Within 30 days.", "nothing is lost");
 }
 
 #[tokio::test]

@@ -14,9 +14,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let admin_token = config.require_admin_token()?.clone();
     let aws = aws_config::load_from_env().await;
     let store = Arc::new(DynamoStore::from_sdk_config(&aws, config.require_table()?));
+    let embedder = steward_openai::embedder_from_config(config.embeddings.as_ref())?;
     let state = SettingsApiState {
         settings: store.clone(),
         knowledge: store.clone(),
+        embedder,
         usage: store.clone(),
         gaps: store,
         clock: Arc::new(SystemClock),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use lambda_runtime::{LambdaEvent, service_fn};
 use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
-use steward_domain::{answer::AnswerConfig, clock::SystemClock, ports::Ports, worker::Worker};
+use steward_domain::{clock::SystemClock, ports::Ports, worker::Worker};
 use steward_dynamodb::DynamoStore;
 use steward_search::TantivySearch;
 
@@ -18,9 +18,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     store.warm_up().await;
     let discord = TwilightRest::new(&RestConfig::bot(&config.discord.api_base, config.discord.bot_token.clone()))?;
     let model = steward_openai::model_from_config(&config.llm)?;
-    let search = Arc::new(TantivySearch::new(store.clone()));
-    let ports = Ports::with_store(&store, search, model, Arc::new(discord), Arc::new(SystemClock));
-    let worker = &Worker::new(&ports, AnswerConfig::default());
+    let mut search = TantivySearch::new(store.clone());
+    if let Some(embedder) = steward_openai::embedder_from_config(config.embeddings.as_ref())? {
+        search = search.with_embedder(embedder);
+    }
+    let ports = Ports::with_store(&store, Arc::new(search), model, Arc::new(discord), Arc::new(SystemClock));
+    let worker = &Worker::new(&ports, config.answer_config());
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async move {
         steward_worker::handle(worker, event.payload).await.map(|_| ()).map_err(lambda_runtime::Error::from)
     }))

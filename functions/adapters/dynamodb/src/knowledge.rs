@@ -1,15 +1,16 @@
 //! The knowledge base: documents and their chunks under one partition per scope, and its version.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use steward_domain::clock::Timestamp;
 use steward_domain::ids::DocumentId;
-use steward_domain::knowledge::{Chunk, Document, KbScope};
+use steward_domain::knowledge::{Chunk, Document, Embedding, KbScope};
 use steward_domain::ports::{KnowledgeStore, StoreError};
 
 use crate::DynamoStore;
 use crate::error::{corrupt, sdk_error};
-use crate::item::{delete_request, get_n, get_s, key, n, put_request, s};
+use crate::item::{Item, delete_request, get_n, get_s, key, n, put_request, s};
 
 fn kb_pk(scope: KbScope) -> String {
     format!("KB#{scope}")
@@ -47,6 +48,10 @@ impl KnowledgeStore for DynamoStore {
             item.insert("title".into(), s(&chunk.title));
             item.insert("heading".into(), s(&chunk.heading));
             item.insert("body".into(), s(&chunk.text));
+            if let Some(embedding) = &chunk.embedding {
+                item.insert("emb_model".into(), s(&embedding.model));
+                item.insert("emb".into(), AttributeValue::B(Blob::new(embedding.to_bytes())));
+            }
             requests.push(put_request(item, OP)?);
         }
         // The document item goes last: a reader never sees a document whose chunks are missing.
@@ -122,6 +127,7 @@ impl KnowledgeStore for DynamoStore {
                     title: get_s(item, "title", OP)?.to_owned(),
                     heading: get_s(item, "heading", OP)?.to_owned(),
                     text: get_s(item, "body", OP)?.to_owned(),
+                    embedding: embedding(item, OP)?,
                 })
             })
             .collect()
@@ -132,4 +138,15 @@ impl KnowledgeStore for DynamoStore {
         let item = self.get(key(kb_pk(scope), "VERSION"), OP).await?;
         item.map_or(Ok(0), |item| get_n(&item, "version", OP))
     }
+}
+
+/// A chunk item's vector (`emb`, little-endian f32s) and its model (`emb_model`), when it has one.
+fn embedding(item: &Item, op: &'static str) -> Result<Option<Embedding>, StoreError> {
+    let (Some(model), Some(bytes)) = (item.get("emb_model"), item.get("emb")) else { return Ok(None) };
+    let (Ok(model), Ok(bytes)) = (model.as_s(), bytes.as_b()) else {
+        return Err(corrupt(op)("an embedding attribute has the wrong type"));
+    };
+    Embedding::from_bytes(model.as_str(), bytes.as_ref())
+        .map(Some)
+        .ok_or_else(|| corrupt(op)("an embedding is not whole f32s"))
 }

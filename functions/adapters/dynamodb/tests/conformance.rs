@@ -32,6 +32,11 @@ async fn knowledge() {
 }
 
 #[tokio::test]
+async fn knowledge_embeddings() {
+    conformance::knowledge_embeddings(&fresh_store().await).await;
+}
+
+#[tokio::test]
 async fn conversations() {
     conformance::conversation_turns(&fresh_store().await).await;
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Transaction, params};
 use steward_domain::clock::Timestamp;
 use steward_domain::ids::DocumentId;
-use steward_domain::knowledge::{Chunk, Document, KbScope};
+use steward_domain::knowledge::{Chunk, Document, Embedding, KbScope};
 use steward_domain::ports::{KnowledgeStore, StoreError};
 
 use crate::SqliteStore;
@@ -45,11 +45,24 @@ impl KnowledgeStore for SqliteStore {
             .map_err(error(OP))?;
             {
                 let mut insert = tx
-                    .prepare("INSERT INTO kb_chunks (scope, document, idx, title, heading, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                    .prepare(
+                        "INSERT INTO kb_chunks (scope, document, idx, title, heading, body, embedding_model, embedding)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )
                     .map_err(error(OP))?;
                 for chunk in &chunks {
+                    let embedding = chunk.embedding.as_ref();
                     insert
-                        .execute(params![scope, chunk.document.as_str(), chunk.index, chunk.title, chunk.heading, chunk.text])
+                        .execute(params![
+                            scope,
+                            chunk.document.as_str(),
+                            chunk.index,
+                            chunk.title,
+                            chunk.heading,
+                            chunk.text,
+                            embedding.map(|e| e.model.as_str()),
+                            embedding.map(Embedding::to_bytes),
+                        ])
                         .map_err(error(OP))?;
                 }
             }
@@ -121,17 +134,40 @@ impl KnowledgeStore for SqliteStore {
         self.with(OP, move |conn| {
             let mut query = conn
                 .prepare(
-                    "SELECT document, idx, title, heading, body FROM kb_chunks WHERE scope = ?1 ORDER BY document, idx",
+                    "SELECT document, idx, title, heading, body, embedding_model, embedding FROM kb_chunks
+                     WHERE scope = ?1 ORDER BY document, idx",
                 )
                 .map_err(error(OP))?;
             let rows = query
                 .query_map([scope.to_string()], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get::<_, Option<String>>(5)?,
+                        row.get::<_, Option<Vec<u8>>>(6)?,
+                    ))
                 })
                 .map_err(error(OP))?;
             rows.map(|row| {
-                let (document, index, title, heading, text) = row.map_err(error(OP))?;
-                Ok(Chunk { document: DocumentId::parse(&document).map_err(corrupt(OP))?, index, title, heading, text })
+                let (document, index, title, heading, text, model, vector) = row.map_err(error(OP))?;
+                let embedding = match (model, vector) {
+                    (Some(model), Some(bytes)) => Some(
+                        Embedding::from_bytes(model, &bytes)
+                            .ok_or_else(|| corrupt(OP)("an embedding is not whole f32s"))?,
+                    ),
+                    _ => None,
+                };
+                Ok(Chunk {
+                    document: DocumentId::parse(&document).map_err(corrupt(OP))?,
+                    index,
+                    title,
+                    heading,
+                    text,
+                    embedding,
+                })
             })
             .collect()
         })

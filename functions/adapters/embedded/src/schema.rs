@@ -6,7 +6,7 @@ use steward_domain::ports::{StoreError, StoreErrorKind};
 use crate::row::error;
 
 /// The schema version this Steward reads and writes, kept in SQLite's `user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// The current schema. `IF NOT EXISTS` throughout: it creates a new database whole and is a no-op
 /// on a migrated one.
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS kb_chunks (
     title TEXT NOT NULL,
     heading TEXT NOT NULL,
     body TEXT NOT NULL,
+    embedding_model TEXT,
+    embedding BLOB,
     PRIMARY KEY (scope, document, idx)
 );
 CREATE TABLE IF NOT EXISTS kb_versions (
@@ -115,6 +117,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
         CREATE INDEX gaps_by_count ON gaps (guild, count DESC, last_at DESC);
         CREATE INDEX gaps_by_expiry ON gaps (expires_at);",
     ),
+    (
+        // Hybrid search: a chunk may carry its vector (little-endian f32s) and the model that made it.
+        4,
+        "ALTER TABLE kb_chunks ADD COLUMN embedding_model TEXT;
+        ALTER TABLE kb_chunks ADD COLUMN embedding BLOB;",
+    ),
 ];
 
 const _: () =
@@ -176,8 +184,11 @@ mod tests {
         let kept = now.plus(Duration::from_secs(3_600));
         {
             let v1 = Connection::open(&path).unwrap();
+            v1.execute_batch(&as_version_3()).unwrap();
             v1.execute_batch(
-                "CREATE TABLE claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+                "DROP TABLE gaps;
+                 DROP TABLE claims;
+                 CREATE TABLE claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
                  PRAGMA user_version = 1;",
             )
             .unwrap();
@@ -220,7 +231,7 @@ mod tests {
         let kept = now.plus(Duration::from_secs(3_600));
         {
             let v2 = Connection::open(&path).unwrap();
-            v2.execute_batch(SCHEMA).unwrap();
+            v2.execute_batch(&as_version_3()).unwrap();
             v2.execute_batch("DROP TABLE gaps; PRAGMA user_version = 2;").unwrap();
             v2.execute("INSERT INTO claims (key, expires_at, done) VALUES ('event:old', ?1, 1)", [kept.as_millis()])
                 .unwrap();
@@ -242,6 +253,52 @@ mod tests {
         assert_eq!(columns(&migrated, "gaps"), columns(&fresh, "gaps"), "migrated like a new database");
         assert_eq!(indexes(&migrated, "gaps"), indexes(&fresh, "gaps"), "with the same indexes");
         assert!(indexes(&fresh, "gaps").iter().any(|(name, _)| name == "gaps_by_count"));
+    }
+
+    /// Today's schema as version 3 had it: chunks without vectors.
+    fn as_version_3() -> String {
+        format!(
+            "{SCHEMA}
+             ALTER TABLE kb_chunks DROP COLUMN embedding;
+             ALTER TABLE kb_chunks DROP COLUMN embedding_model;
+             PRAGMA user_version = 3;"
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_version_3_database_migrates_and_its_chunks_read_without_vectors() {
+        use steward_domain::knowledge::KbScope;
+        use steward_domain::ports::KnowledgeStore;
+
+        // GIVEN a version 3 database holding a document and its chunk
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.sqlite3");
+        {
+            let v3 = Connection::open(&path).unwrap();
+            v3.execute_batch(&as_version_3()).unwrap();
+            v3.execute_batch(
+                "INSERT INTO kb_documents (scope, id, title, source, created_at, chars, chunks)
+                 VALUES ('global', '01JD0000000000000000000000', 'FAQ', NULL, 1, 9, 1);
+                 INSERT INTO kb_chunks (scope, document, idx, title, heading, body)
+                 VALUES ('global', '01JD0000000000000000000000', 0, 'FAQ', '', 'Old text.');",
+            )
+            .unwrap();
+        }
+
+        // WHEN this Steward opens it
+        let store = SqliteStore::open(&path).unwrap();
+
+        // THEN the chunk is there without a vector, every port works, and the file matches a new one
+        let chunks = store.chunks(KbScope::Global).await.unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].text, "Old text.");
+        assert!(chunks[0].embedding.is_none());
+        conformance::run_all(&store).await;
+        drop(store);
+        let migrated = Connection::open(&path).unwrap();
+        let fresh = Connection::open_in_memory().unwrap();
+        fresh.execute_batch(SCHEMA).unwrap();
+        assert_eq!(columns(&migrated, "kb_chunks"), columns(&fresh, "kb_chunks"), "migrated like a new database");
     }
 
     #[test]

@@ -1,18 +1,25 @@
-//! A [`ChatModel`] over an OpenAI-compatible `/chat/completions` endpoint, with a deadline and
-//! retries with backoff on 429 and 5xx.
+//! A [`ChatModel`] over an OpenAI-compatible `/chat/completions` endpoint and an [`Embedder`]
+//! over its `/embeddings`, each call with a deadline and retries with backoff on 429 and 5xx.
+
+mod client;
+mod embeddings;
+
+pub use self::embeddings::OpenAiEmbedder;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use steward_domain::language::Language;
 use steward_domain::model::{AnswerRequest, ChatModel, DecideRequest, ModelError, ModelErrorKind};
+use steward_domain::ports::Embedder;
 use steward_domain::prompt::{
     PromptMessage, answer_messages, decide_messages, parse_decision, parse_search_terms, search_terms_messages,
 };
-use tokio::time::{Instant, sleep};
+
+use crate::client::Client;
 
 /// Settings for [`OpenAiChat`].
 #[derive(Debug, Clone)]
@@ -49,9 +56,8 @@ impl OpenAiConfig {
 /// An OpenAI-compatible chat model.
 #[derive(Debug, Clone)]
 pub struct OpenAiChat {
-    http: reqwest::Client,
+    client: Client,
     url: String,
-    config: OpenAiConfig,
 }
 
 #[derive(Serialize)]
@@ -78,100 +84,28 @@ struct ChoiceMessage {
     content: Option<String>,
 }
 
-/// One attempt's failure, and whether (and when) to try again.
-struct Attempt {
-    error: ModelError,
-    retry_after: Option<Duration>,
-}
-
 impl OpenAiChat {
     /// Builds the client.
     ///
     /// # Errors
     /// Returns an error if the HTTP client cannot be built (TLS setup).
     pub fn new(config: OpenAiConfig) -> Result<Self, ModelError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ModelError::new(ModelErrorKind::Rejected, "could not build the HTTP client").with_source(e))?;
-        let url = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
-        Ok(Self { http, url, config })
+        let client = Client::new(config)?;
+        let url = client.url("/chat/completions");
+        Ok(Self { client, url })
     }
 
-    async fn attempt(
-        &self,
-        messages: &[PromptMessage],
-        max_tokens: u32,
-        remaining: Duration,
-    ) -> Result<String, Attempt> {
-        let body = ChatBody { model: &self.config.model, messages, temperature: 0.2, max_tokens };
-        let mut request = self.http.post(&self.url).timeout(remaining).json(&body);
-        if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key.expose_secret());
-        }
-        let response = request.send().await.map_err(|e| {
-            let kind = if e.is_timeout() { ModelErrorKind::Timeout } else { ModelErrorKind::Unavailable };
-            Attempt { error: ModelError::new(kind, "request failed").with_source(e), retry_after: Some(Duration::ZERO) }
-        })?;
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64);
-            let text = response.text().await.unwrap_or_default();
-            let detail: String = text.chars().take(300).collect();
-            let (kind, retryable) = match status.as_u16() {
-                429 => (ModelErrorKind::RateLimited, true),
-                500..=599 => (ModelErrorKind::Unavailable, true),
-                _ => (ModelErrorKind::Rejected, false),
-            };
-            let error = ModelError::new(kind, format!("HTTP {status}: {detail}"));
-            return Err(Attempt { error, retry_after: retryable.then(|| retry_after.unwrap_or(Duration::ZERO)) });
-        }
-        let parsed: ChatResponse = response.json().await.map_err(|e| Attempt {
-            error: ModelError::new(ModelErrorKind::Malformed, "unreadable response").with_source(e),
-            retry_after: None,
-        })?;
-        parsed.choices.into_iter().next().and_then(|c| c.message.content).filter(|c| !c.trim().is_empty()).ok_or_else(
-            || Attempt {
-                error: ModelError::new(ModelErrorKind::Malformed, "no content in the response"),
-                retry_after: None,
-            },
-        )
-    }
-}
-
-impl OpenAiChat {
     /// Runs one completion with retries and backoff inside the deadline.
     async fn complete(&self, messages: &[PromptMessage], max_tokens: u32) -> Result<String, ModelError> {
-        let deadline = Instant::now() + self.config.timeout;
-        let mut backoff = self.config.backoff;
-        let mut attempt = 1;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(ModelError::new(ModelErrorKind::Timeout, "deadline reached"));
-            }
-            match self.attempt(messages, max_tokens, remaining).await {
-                Ok(text) => return Ok(text),
-                Err(Attempt { error, retry_after: Some(after) }) if attempt < self.config.attempts => {
-                    let wait = after.max(backoff);
-                    if Instant::now() + wait >= deadline {
-                        return Err(error);
-                    }
-                    tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying the model");
-                    sleep(wait).await;
-                    backoff = backoff.saturating_mul(2);
-                    attempt += 1;
-                }
-                Err(Attempt { error, .. }) => return Err(error),
-            }
-        }
+        let body = ChatBody { model: &self.client.config.model, messages, temperature: 0.2, max_tokens };
+        let reply: ChatResponse = self.client.call(&self.url, &body).await?;
+        reply
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|c| c.message.content)
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| ModelError::new(ModelErrorKind::Malformed, "no content in the response"))
     }
 }
 
@@ -192,7 +126,7 @@ impl ChatModel for OpenAiChat {
     }
 
     fn name(&self) -> String {
-        format!("openai:{}", self.config.model)
+        format!("openai:{}", self.client.config.model)
     }
 }
 
@@ -210,6 +144,20 @@ pub fn model_from_config(config: &steward_config::LlmConfig) -> Result<Arc<dyn C
         }
         steward_config::LlmConfig::Extractive => Arc::new(steward_domain::extractive::ExtractiveModel),
     })
+}
+
+/// Builds the embeddings model the configuration names, if any.
+///
+/// # Errors
+/// Returns an error when the HTTP client cannot be built.
+pub fn embedder_from_config(
+    config: Option<&steward_config::EmbeddingsConfig>,
+) -> Result<Option<Arc<dyn Embedder>>, ModelError> {
+    let Some(config) = config else { return Ok(None) };
+    let mut openai = OpenAiConfig::new(config.base_url.clone(), config.model.clone());
+    openai.api_key.clone_from(&config.api_key);
+    openai.timeout = config.timeout;
+    Ok(Some(Arc::new(OpenAiEmbedder::new(openai)?)))
 }
 
 #[cfg(test)]
@@ -346,5 +294,73 @@ mod tests {
         let error = OpenAiChat::new(cfg).unwrap().answer(&request()).await.unwrap_err();
         assert_eq!(error.kind, ModelErrorKind::Timeout);
         assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    /// An embeddings server that answers the inputs in reverse order (as the API may), each
+    /// input's vector being [its length, its index], after `failures` 503s.
+    async fn serve_embeddings(failures: usize) -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+        let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = bodies.clone();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let app = axum::Router::new().route(
+            "/v1/embeddings",
+            post(move |Json(body): Json<serde_json::Value>| {
+                seen.lock().unwrap().push(body.clone());
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < failures {
+                        return (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+                    }
+                    let inputs = body["input"].as_array().unwrap().clone();
+                    let data: Vec<_> = inputs
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, text)| serde_json::json!({"object": "embedding", "index": i, "embedding": [text.as_str().unwrap().len(), i]}))
+                        .collect();
+                    Json(serde_json::json!({"object": "list", "data": data, "model": body["model"]})).into_response()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (format!("http://{addr}/v1"), bodies)
+    }
+
+    #[tokio::test]
+    async fn embeddings_come_back_in_input_order_for_the_configured_model() {
+        let (base, bodies) = serve_embeddings(1).await;
+        let embedder = OpenAiEmbedder::new(OpenAiConfig {
+            backoff: Duration::from_millis(10),
+            api_key: Some("sk-test".to_owned().into()),
+            ..OpenAiConfig::new(base, "text-embedding-3-small")
+        })
+        .unwrap();
+        assert_eq!(embedder.model(), "text-embedding-3-small");
+        let texts = vec!["a".to_owned(), "bbb".to_owned(), "cc".to_owned()];
+        let vectors = embedder.embed(&texts).await.unwrap();
+        assert_eq!(vectors, [vec![1.0, 0.0], vec![3.0, 1.0], vec![2.0, 2.0]]);
+        let bodies = bodies.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 2, "the 503 was retried");
+        assert_eq!(bodies[1]["model"], "text-embedding-3-small");
+        assert_eq!(bodies[1]["input"], serde_json::json!(["a", "bbb", "cc"]));
+        assert!(embedder.embed(&[]).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn embeddings_are_built_only_when_configured() {
+        assert!(embedder_from_config(None).unwrap().is_none());
+        let config = steward_config::EmbeddingsConfig {
+            base_url: "http://127.0.0.1:1/v1".into(),
+            api_key: None,
+            model: "nomic-embed-text".into(),
+            min_similarity: 0.5,
+            timeout: Duration::from_secs(1),
+        };
+        let embedder = embedder_from_config(Some(&config)).unwrap().unwrap();
+        assert_eq!(embedder.model(), "nomic-embed-text");
+        let error = embedder.embed(&["x".to_owned()]).await.unwrap_err();
+        assert_eq!(error.kind, ModelErrorKind::Unavailable, "a dead server is an error, not a panic");
     }
 }

@@ -1,4 +1,5 @@
-//! Knowledge-base search: BM25 (tantivy) over a guild's chunks, global and its own.
+//! Knowledge-base search: BM25 (tantivy) over a guild's chunks, global and its own, fused with
+//! a ranking by meaning when an embeddings model is configured (hybrid search).
 //!
 //! Each guild's index is built in RAM from the store's chunks and cached under the knowledge
 //! base's versions, so a document added or deleted anywhere is searchable on the next question
@@ -9,11 +10,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use steward_domain::ids::GuildId;
-use steward_domain::knowledge::{Chunk, KbScope};
+use steward_domain::knowledge::{Chunk, Embedding, KbScope};
 use steward_domain::language::{Language as Written, dominant, topic_words};
 use steward_domain::model::Passage;
 use steward_domain::ports::{
-    KnowledgeSearch, KnowledgeStore, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify,
+    Embedder, KnowledgeSearch, KnowledgeStore, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify,
+    embed_one,
 };
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
@@ -23,15 +25,26 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, Searcher, TantivyDocument, Term, doc};
 
+mod fusion;
+
 /// How many guild indexes stay cached.
 const CACHED_GUILDS: usize = 256;
 /// The analyzer's name in tantivy's registry.
 const ANALYZER: &str = "steward";
 
-/// A BM25 [`KnowledgeSearch`] over a [`KnowledgeStore`].
+/// A BM25 [`KnowledgeSearch`] over a [`KnowledgeStore`], hybrid with an [`Embedder`].
 pub struct TantivySearch {
     store: Arc<dyn KnowledgeStore>,
     cache: Mutex<HashMap<GuildId, Arc<GuildIndex>>>,
+    embedder: Option<Arc<dyn Embedder>>,
+}
+
+/// What one search found, before it becomes [`SearchResults`].
+struct Found {
+    passages: Vec<Passage>,
+    relevance: f32,
+    /// The best kept passage's similarity to the query, when ranked by meaning too.
+    similarity: Option<f32>,
 }
 
 impl std::fmt::Debug for TantivySearch {
@@ -100,11 +113,22 @@ impl GuildIndex {
         Ok(Self { versions, chunks, language, index, reader, fields })
     }
 
-    fn search(&self, query: &str, question: &str, limit: usize) -> Result<(Vec<Passage>, f32), SearchError> {
+    /// Whether any chunk carries a vector of `model`.
+    fn has_vectors_of(&self, model: &str) -> bool {
+        self.chunks.iter().any(|(chunk, _)| chunk.embedding.as_ref().is_some_and(|e| e.model == model))
+    }
+
+    fn search(
+        &self,
+        query: &str,
+        question: &str,
+        limit: usize,
+        vector: Option<&Embedding>,
+    ) -> Result<Found, SearchError> {
         // Keep words only: members type free text, not query syntax.
         let cleaned: String = query.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
         if cleaned.trim().is_empty() || self.chunks.is_empty() || limit == 0 {
-            return Ok((Vec::new(), 0.0));
+            return Ok(Found { passages: Vec::new(), relevance: 0.0, similarity: None });
         }
         let mut parser =
             QueryParser::for_index(&self.index, vec![self.fields.title, self.fields.heading, self.fields.text]);
@@ -115,13 +139,26 @@ impl GuildIndex {
         // Over-fetch so that, after at most two passages per document, `limit` remain.
         let fetch = limit.saturating_mul(4).max(limit + MAX_PASSAGES_PER_DOCUMENT);
         let hits = searcher.search(&query, &TopDocs::with_limit(fetch).order_by_score()).map_err(index_error)?;
-        let mut ranked = Vec::with_capacity(hits.len());
+        let mut by_words = Vec::with_capacity(hits.len());
         for (score, address) in hits {
             let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
             let Some(ordinal) = stored.get_first(self.fields.ordinal).and_then(|v| v.as_u64()) else { continue };
-            let Some((chunk, source)) = usize::try_from(ordinal).ok().and_then(|i| self.chunks.get(i)) else {
-                continue;
-            };
+            if let Ok(ordinal) = usize::try_from(ordinal) {
+                by_words.push((ordinal, score));
+            }
+        }
+        let by_meaning = vector.map_or_else(Vec::new, |vector| {
+            fusion::by_similarity(self.chunks.iter().map(|(chunk, _)| chunk.embedding.as_ref()), vector, fetch)
+        });
+        let ranked = if by_meaning.is_empty() {
+            by_words
+        } else {
+            let lists = [by_words, by_meaning].map(|list| list.into_iter().map(|(ordinal, _)| ordinal).collect());
+            fusion::reciprocal_rank_fusion(&lists)
+        };
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (ordinal, score) in ranked {
+            let Some((chunk, source)) = self.chunks.get(ordinal) else { continue };
             let passage = Passage {
                 title: chunk.title.clone(),
                 heading: chunk.heading.clone(),
@@ -129,13 +166,15 @@ impl GuildIndex {
                 text: chunk.text.clone(),
                 score,
             };
-            ranked.push((&chunk.document, passage));
+            let similarity = vector.zip(chunk.embedding.as_ref()).map(|(q, c)| c.similarity(&q.vector));
+            hits.push((&chunk.document, (passage, similarity)));
         }
-        let passages = diversify(ranked, limit);
+        let (passages, similarities): (Vec<Passage>, Vec<Option<f32>>) = diversify(hits, limit).into_iter().unzip();
+        let similarity = similarities.into_iter().flatten().reduce(f32::max);
         // A pure follow-up ("how much is it?") is judged with the context it refers to.
         let focus = if topic_words(question).is_empty() { cleaned.as_str() } else { question };
         let relevance = self.relevance(&searcher, focus, &passages)?;
-        Ok((passages, relevance))
+        Ok(Found { passages, relevance, similarity })
     }
 
     /// The share of the query's words the passages contain, each weighted by its inverse
@@ -186,7 +225,34 @@ impl TantivySearch {
     /// A search over `store`'s chunks.
     #[must_use]
     pub fn new(store: Arc<dyn KnowledgeStore>) -> Self {
-        Self { store, cache: Mutex::new(HashMap::new()) }
+        Self { store, cache: Mutex::new(HashMap::new()), embedder: None }
+    }
+
+    /// Hybrid search: questions are embedded with `embedder` and chunks that carry its vectors
+    /// are ranked by meaning too. Chunks imported without (or with another model) are found by
+    /// their words only; if the model fails, search falls back to words alone.
+    #[must_use]
+    pub fn with_embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
+        self.embedder = Some(embedder);
+        self
+    }
+
+    /// The query's vector, when the knowledge base has vectors of the configured model.
+    async fn query_vector(&self, index: &GuildIndex, query: &str) -> Option<Embedding> {
+        let embedder = self.embedder.as_deref()?;
+        if !index.has_vectors_of(embedder.model()) {
+            return None;
+        }
+        match embed_one(embedder, query).await {
+            Ok(vector) => Some(vector),
+            Err(error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "embedding the question failed; searching by words"
+                );
+                None
+            }
+        }
     }
 
     async fn index_for(&self, guild: GuildId) -> Result<Arc<GuildIndex>, SearchError> {
@@ -234,13 +300,22 @@ impl KnowledgeSearch for TantivySearch {
         limit: usize,
     ) -> Result<SearchResults, SearchError> {
         let index = self.index_for(guild).await?;
+        let vector = self.query_vector(&index, query).await;
+        let semantic = vector.is_some();
         let (query, question) = (query.to_owned(), question.to_owned());
         let corpus_chunks = index.chunks.len();
         let language = index.language;
-        let (passages, relevance) = tokio::task::spawn_blocking(move || index.search(&query, &question, limit))
+        let found = tokio::task::spawn_blocking(move || index.search(&query, &question, limit, vector.as_ref()))
             .await
             .map_err(index_error)??;
-        Ok(SearchResults { passages, corpus_chunks, relevance, language })
+        Ok(SearchResults {
+            passages: found.passages,
+            corpus_chunks,
+            relevance: found.relevance,
+            language,
+            semantic,
+            similarity: found.similarity,
+        })
     }
 }
 

@@ -24,7 +24,7 @@ use crate::quota::{Month, Reservation};
 use crate::settings::GuildSettings;
 
 pub(crate) use self::compose::Composed;
-pub use self::coverage::{Coverage, MIN_RELEVANCE, coverage};
+pub use self::coverage::{Coverage, DEFAULT_MIN_SIMILARITY, MIN_RELEVANCE, Thresholds, coverage};
 pub(crate) use self::failure::Failure;
 pub use self::failure::WorkError;
 pub(crate) use self::lease::Lease;
@@ -54,8 +54,8 @@ pub struct AnswerConfig {
     /// How long a finished event is remembered, so redeliveries are recognised (longer than any
     /// redelivery: EventBridge retries for up to 24 hours).
     pub remember: Duration,
-    /// Below this search relevance the answer is "I don't know" ([`MIN_RELEVANCE`]).
-    pub min_relevance: f32,
+    /// Below these the answer is "I don't know" ([`MIN_RELEVANCE`], [`DEFAULT_MIN_SIMILARITY`]).
+    pub thresholds: Thresholds,
     /// How long an unanswered question stays in the knowledge-gaps list after it was last asked.
     pub gap_retention: Duration,
 }
@@ -68,7 +68,7 @@ impl Default for AnswerConfig {
             passages: 4,
             lease: Duration::from_secs(90),
             remember: Duration::from_secs(24 * 60 * 60),
-            min_relevance: MIN_RELEVANCE,
+            thresholds: Thresholds::default(),
             gap_retention: Duration::from_secs(90 * 24 * 60 * 60),
         }
     }
@@ -159,7 +159,8 @@ impl Answerer {
 
     /// The passages for a question, retrieved with the member's previous question too. A
     /// question in another language than the knowledge base is rewritten into search terms in
-    /// its language by the model, when the model can, and searched again.
+    /// its language by the model, when the model can, and searched again; not when the search
+    /// ranks by meaning (embeddings), which already crosses languages.
     pub(crate) async fn retrieve(
         &self,
         guild: GuildId,
@@ -170,7 +171,7 @@ impl Answerer {
         let results = self.search.search(guild, &query, question, self.config.passages).await?;
         let same = Retrieval { results, judged_on: question.to_owned() };
         let (Some(written), Some(asked)) = (same.results.language, Language::detect(question)) else { return Ok(same) };
-        if written == asked {
+        if written == asked || same.results.semantic {
             return Ok(same);
         }
         let terms = match self.model.search_terms(question, written).await {
@@ -189,14 +190,22 @@ impl Answerer {
     /// Fails with [`Failure::Uncovered`] when the knowledge base does not cover the question.
     pub(crate) fn check_coverage(&self, retrieval: &Retrieval) -> Result<(), Failure> {
         let results = &retrieval.results;
-        match coverage(&retrieval.judged_on, results, self.config.min_relevance) {
+        match coverage(&retrieval.judged_on, results, self.config.thresholds) {
             Coverage::Covered => Ok(()),
             Coverage::OtherLanguage => {
-                tracing::info!(relevance = results.relevance, "question in another language than the knowledge base");
+                tracing::info!(
+                    relevance = results.relevance,
+                    similarity = results.similarity,
+                    "question in another language than the knowledge base"
+                );
                 Ok(())
             }
             Coverage::Uncovered => {
-                tracing::info!(relevance = results.relevance, "the knowledge base does not cover the question");
+                tracing::info!(
+                    relevance = results.relevance,
+                    similarity = results.similarity,
+                    "the knowledge base does not cover the question"
+                );
                 Err(Failure::Uncovered)
             }
         }

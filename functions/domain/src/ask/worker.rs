@@ -371,6 +371,37 @@ mod tests {
         assert_eq!(request.language, crate::language::Language::Es, "answered in the member's language");
     }
 
+    /// The fake search, reporting that it ranked by meaning too (as hybrid search does).
+    struct Semantic(crate::testing::NaiveSearch);
+
+    #[async_trait::async_trait]
+    impl crate::ports::KnowledgeSearch for Semantic {
+        async fn search(
+            &self,
+            guild: GuildId,
+            query: &str,
+            question: &str,
+            limit: usize,
+        ) -> Result<crate::ports::SearchResults, crate::ports::SearchError> {
+            let mut results = self.0.search(guild, query, question, limit).await?;
+            results.semantic = true;
+            Ok(results)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_search_that_ranks_by_meaning_needs_no_rewrite_call() {
+        let fakes = Fakes::default();
+        add_doc(&fakes.store, "# Refunds\nRefunds are issued within fourteen days, reembolso incluido.").await;
+        fakes.model.rewrite_to("refund time");
+        let mut ports = fakes.ports();
+        ports.search = Arc::new(Semantic(crate::testing::NaiveSearch(Arc::new(fakes.store.clone()))));
+        let worker = AskWorker::new(&ports, AnswerConfig::default());
+        let outcome = worker.answer(&accepted(1, "¿Cuánto tarda el reembolso de la compra?")).await.unwrap();
+        assert_eq!(outcome, AskOutcome::Answered { parts: 1 });
+        assert!(fakes.model.rewrites().is_empty(), "no model call is spent on search terms");
+    }
+
     #[tokio::test]
     async fn an_empty_knowledge_base_is_explained() {
         let fakes = Fakes::default();

@@ -4,7 +4,8 @@
 use super::{Document, DocumentError, KbScope, NewDocument};
 use crate::clock::Timestamp;
 use crate::ids::DocumentId;
-use crate::ports::{KnowledgeStore, StoreError};
+use crate::model::ModelError;
+use crate::ports::{Embedder, KnowledgeStore, StoreError, embed_chunks};
 
 /// What adding a document did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,25 +24,33 @@ pub enum AddError {
     /// The submission itself is invalid (nothing was stored).
     #[error(transparent)]
     Invalid(#[from] DocumentError),
+    /// The embeddings model failed (nothing was stored).
+    #[error("the embeddings model could not embed the document")]
+    Embed(#[source] ModelError),
     /// The store failed.
     #[error("the knowledge base could not be updated")]
     Store(#[from] StoreError),
 }
 
-/// Stores `new` in `scope` as document `id`, then removes earlier documents with the same
-/// source. The new one is stored first, so the knowledge base is never without the page.
+/// Stores `new` in `scope` as document `id`, each chunk with its vector when an `embedder` is
+/// configured, then removes earlier documents with the same source. The new one is stored
+/// first, so the knowledge base is never without the page.
 ///
 /// # Errors
-/// Returns [`AddError::Invalid`] for an invalid submission and [`AddError::Store`] when the
-/// store fails.
+/// Returns [`AddError::Invalid`] for an invalid submission, [`AddError::Embed`] when the
+/// embeddings model fails and [`AddError::Store`] when the store fails; nothing is stored then.
 pub async fn add_document(
     store: &dyn KnowledgeStore,
+    embedder: Option<&dyn Embedder>,
     scope: KbScope,
     new: NewDocument,
     id: DocumentId,
     now: Timestamp,
 ) -> Result<Added, AddError> {
-    let (document, chunks) = new.into_parts(id, now)?;
+    let (document, mut chunks) = new.into_parts(id, now)?;
+    if let Some(embedder) = embedder {
+        embed_chunks(embedder, &mut chunks).await.map_err(AddError::Embed)?;
+    }
     store.put_document(scope, &document, &chunks).await?;
     let mut replaced = 0;
     if let Some(source) = &document.source {
@@ -69,6 +78,7 @@ mod tests {
         let scope = KbScope::Global;
         let first = add_document(
             &store,
+            None,
             scope,
             page(Some("help/refunds.md"), "Old text."),
             DocumentId::generate(),
@@ -79,6 +89,7 @@ mod tests {
         assert_eq!(first.replaced, 0);
         let second = add_document(
             &store,
+            None,
             scope,
             page(Some("help/refunds.md"), "New text."),
             DocumentId::generate(),
@@ -98,14 +109,64 @@ mod tests {
         let store = MemoryStore::default();
         let scope = KbScope::Global;
         for (source, body) in [(None, "a"), (None, "b"), (Some("x.md"), "c"), (Some("y.md"), "d")] {
-            add_document(&store, scope, page(source, body), DocumentId::generate(), Timestamp::from_secs(1))
+            add_document(&store, None, scope, page(source, body), DocumentId::generate(), Timestamp::from_secs(1))
                 .await
                 .unwrap();
         }
         assert_eq!(store.list_documents(scope).await.unwrap().len(), 4);
         let invalid =
-            add_document(&store, scope, page(Some("x.md"), " "), DocumentId::generate(), Timestamp::from_secs(2)).await;
+            add_document(&store, None, scope, page(Some("x.md"), " "), DocumentId::generate(), Timestamp::from_secs(2))
+                .await;
         assert!(matches!(invalid, Err(AddError::Invalid(_))));
         assert_eq!(store.list_documents(scope).await.unwrap().len(), 4, "an invalid page replaces nothing");
+    }
+
+    #[tokio::test]
+    async fn chunks_are_stored_with_their_vectors_when_an_embedder_is_configured() {
+        let store = MemoryStore::default();
+        let embedder = crate::testing::WordEmbedder::default();
+        let body = "# Card\nRefunds go back to the card.\n\n# Time\nThey take 14 days.";
+        add_document(
+            &store,
+            Some(&embedder),
+            KbScope::Global,
+            page(None, body),
+            DocumentId::generate(),
+            Timestamp::from_secs(1),
+        )
+        .await
+        .unwrap();
+        let chunks = store.chunks(KbScope::Global).await.unwrap();
+        assert_eq!(chunks.len(), 2);
+        for chunk in &chunks {
+            let embedding = chunk.embedding.as_ref().expect("every chunk has its vector");
+            assert_eq!(embedding.model, "word-embedder");
+            let expected = crate::knowledge::Embedding::new("word-embedder", embedder.vector(&chunk.embedding_text()));
+            assert_eq!(embedding, &expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_embedder_stores_nothing_and_replaces_nothing() {
+        let store = MemoryStore::default();
+        let scope = KbScope::Global;
+        add_document(&store, None, scope, page(Some("r.md"), "Old."), DocumentId::generate(), Timestamp::from_secs(1))
+            .await
+            .unwrap();
+        let embedder = crate::testing::WordEmbedder::default();
+        embedder.fail(true);
+        let failed = add_document(
+            &store,
+            Some(&embedder),
+            scope,
+            page(Some("r.md"), "New."),
+            DocumentId::generate(),
+            Timestamp::from_secs(2),
+        )
+        .await;
+        assert!(matches!(failed, Err(AddError::Embed(_))), "{failed:?}");
+        let chunks = store.chunks(scope).await.unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].text, "Old.", "the earlier page stays");
     }
 }

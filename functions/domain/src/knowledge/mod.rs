@@ -1,10 +1,12 @@
 //! The knowledge base (F4): documents, their chunks, the chunker that cuts Markdown into passages,
 //! and the grouping of the questions it could not answer (X5).
 
+mod embedding;
 pub mod gaps;
 mod library;
 pub mod markdown;
 
+pub use self::embedding::{Embedding, embedding_text};
 pub use self::library::{AddError, Added, add_document};
 
 use std::fmt;
@@ -97,7 +99,7 @@ pub struct Document {
 }
 
 /// One searchable passage of a document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chunk {
     /// The document it belongs to.
     pub document: DocumentId,
@@ -109,6 +111,17 @@ pub struct Chunk {
     pub heading: String,
     /// The passage text.
     pub text: String,
+    /// Its vector, when an embeddings model was configured at import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Embedding>,
+}
+
+impl Chunk {
+    /// The text its embedding is made from.
+    #[must_use]
+    pub fn embedding_text(&self) -> String {
+        embedding_text(&self.title, &self.heading, &self.text)
+    }
 }
 
 impl NewDocument {
@@ -147,6 +160,7 @@ impl NewDocument {
                 title: title.clone(),
                 heading: section.heading,
                 text: section.text,
+                embedding: None,
             })
             .collect();
         let document = Document {

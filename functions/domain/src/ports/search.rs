@@ -18,6 +18,12 @@ pub struct SearchResults {
     pub relevance: f32,
     /// The language most of the knowledge base is written in, when it can be told.
     pub language: Option<crate::language::Language>,
+    /// Whether the passages were ranked by meaning too (hybrid search with embeddings), which
+    /// finds passages in another language than the question without a rewrite.
+    pub semantic: bool,
+    /// With hybrid search, the best passage's cosine similarity to the query: the "I don't
+    /// know" signal for passages that match the question's meaning but not its words.
+    pub similarity: Option<f32>,
 }
 
 /// A search failure.

@@ -50,6 +50,6 @@ impl KnowledgeSearch for NaiveSearch {
         let focus = if crate::language::topic_words(question).is_empty() { query } else { question };
         let relevance = passages.iter().map(|p| crate::smart::coverage(focus, &p.text)).fold(0.0, f32::max);
         let language = crate::language::dominant(texts.iter().map(String::as_str));
-        Ok(SearchResults { passages, corpus_chunks: corpus, relevance, language })
+        Ok(SearchResults { passages, corpus_chunks: corpus, relevance, language, semantic: false, similarity: None })
     }
 }

@@ -3,7 +3,7 @@
 use super::guild;
 use crate::clock::Timestamp;
 use crate::ids::DocumentId;
-use crate::knowledge::{KbScope, NewDocument};
+use crate::knowledge::{Embedding, KbScope, NewDocument};
 use crate::ports::KnowledgeStore;
 
 /// Documents and chunks are stored per scope; every write changes the version; delete removes chunks.
@@ -38,4 +38,22 @@ pub async fn knowledge_documents(store: &dyn KnowledgeStore) {
     assert!(v2 != v1, "a delete changes the version");
     let remaining = store.chunks(scope).await.unwrap();
     assert_eq!(remaining, second_chunks, "the deleted document's chunks are gone");
+}
+
+/// Chunks keep their vectors exactly (model and every `f32`), and chunks without one stay without.
+pub async fn knowledge_embeddings(store: &dyn KnowledgeStore) {
+    let scope = KbScope::Guild(guild(8));
+    let body = "# Refunds\nRefunds take 14 days.\n\n# Install\nRun the installer.";
+    let (doc, mut chunks) = NewDocument { title: "FAQ".into(), source: None, body: body.into() }
+        .into_parts(DocumentId::generate(), Timestamp::from_secs(100))
+        .unwrap();
+    assert_eq!(chunks.len(), 2);
+    // 1,536 dimensions, as OpenAI's small model gives, with values no rounding survives.
+    let vector: Vec<f32> = (0..1536_u16).map(|i| (f32::from(i) * 0.618_034).sin() / 7.0 + 1e-7).collect();
+    chunks[0].embedding = Some(Embedding::new("text-embedding-3-small", vector));
+    store.put_document(scope, &doc, &chunks).await.unwrap();
+    let mut stored = store.chunks(scope).await.unwrap();
+    stored.sort_by_key(|c| c.index);
+    assert_eq!(stored, chunks, "vectors round-trip bit for bit");
+    assert!(stored[1].embedding.is_none());
 }

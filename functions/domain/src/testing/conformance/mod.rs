@@ -28,7 +28,7 @@ pub use self::gaps::{
     gaps_are_atomic_under_concurrency, gaps_expire_unless_asked_again, gaps_group_rewordings_and_rank,
     gaps_with_very_long_keys_are_recorded,
 };
-pub use self::knowledge::knowledge_documents;
+pub use self::knowledge::{knowledge_documents, knowledge_embeddings};
 pub use self::settings::settings_round_trip;
 pub use self::usage::{usage_counts_and_stops_at_the_limit, usage_is_atomic_under_concurrency};
 
@@ -44,6 +44,7 @@ where
 {
     settings_round_trip(store).await;
     knowledge_documents(store).await;
+    knowledge_embeddings(store).await;
     conversation_turns(store).await;
     channel_history(store).await;
     usage_counts_and_stops_at_the_limit(store).await;
