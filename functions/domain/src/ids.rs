@@ -93,6 +93,10 @@ snowflake!(
     MessageId
 );
 snowflake!(
+    /// A Discord role.
+    RoleId
+);
+snowflake!(
     /// A Discord application (the shared bot or an operator's custom bot, F3).
     ApplicationId
 );

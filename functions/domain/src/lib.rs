@@ -17,6 +17,7 @@ pub mod knowledge;
 pub mod language;
 pub mod message;
 pub mod model;
+pub mod moderation;
 pub mod ports;
 pub mod prompt;
 pub mod quota;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::MessageId;
+use crate::ids::{MessageId, UserId};
 
 /// Discord's limit on a message's content.
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
@@ -25,13 +25,22 @@ pub struct OutboundMessage {
     /// A key Discord deduplicates on for a few minutes (`nonce` with `enforce_nonce`): posting
     /// the same nonce twice returns the first message, so a redelivered event cannot post twice.
     pub nonce: Option<String>,
+    /// The one member the message may ping (a moderation warning mentions its author); adapters
+    /// then send `allowed_mentions: {"parse": [], "users": [id]}`.
+    pub ping: Option<UserId>,
 }
 
 impl OutboundMessage {
     /// A plain message; the content is truncated to the limit if needed.
     #[must_use]
     pub fn text(content: impl Into<String>) -> Self {
-        Self { content: truncate(&content.into(), MAX_MESSAGE_CHARS), reply_to: None, ephemeral: false, nonce: None }
+        Self {
+            content: truncate(&content.into(), MAX_MESSAGE_CHARS),
+            reply_to: None,
+            ephemeral: false,
+            nonce: None,
+            ping: None,
+        }
     }
 
     /// A reply to `to` that pings only its author, posted at most once per `(kind, part)`: its

@@ -3,13 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, GuildId};
+pub use crate::moderation::settings::{
+    InvitePolicy, Ladder, MAX_RULES_CHARS, ModerationActions, ModerationMode, ModerationSettings, Prefilters,
+};
 use crate::ports::{SettingsStore, StoreError};
 use crate::quota::Plan;
 
 /// The most channels an allow-list may name.
 pub const MAX_ALLOWED_CHANNELS: usize = 500;
-/// The longest moderation rule text, in characters.
-pub const MAX_RULES_CHARS: usize = 8_000;
 
 /// The default per-member cooldown between channel answers.
 pub const DEFAULT_COOLDOWN_SECONDS: u32 = 10;
@@ -29,38 +30,6 @@ pub enum ResponseMode {
     AskOnly,
 }
 
-/// Which moderation actions the operator allows (F13); each is independent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ModerationActions {
-    /// Delete the offending message.
-    pub delete: bool,
-    /// Post a visible warning.
-    pub warn: bool,
-    /// Kick the author (repeated violations).
-    pub kick: bool,
-    /// Ban the author (severe violations).
-    pub ban: bool,
-}
-
-impl Default for ModerationActions {
-    fn default() -> Self {
-        Self { delete: true, warn: true, kick: false, ban: false }
-    }
-}
-
-/// Moderation by plain-language rules (F12–F17); off by default.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ModerationSettings {
-    /// Whether every message is checked against the rules.
-    pub enabled: bool,
-    /// The operator's rules, in plain language.
-    pub rules: String,
-    /// The actions the AI may take.
-    pub actions: ModerationActions,
-}
-
 /// Scheduled AI posts (F19); off by default.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -70,7 +39,7 @@ pub struct ProactiveSettings {
 }
 
 /// Everything an operator can set for one guild. Unknown guilds get [`GuildSettings::default`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuildSettings {
     /// Master switch: when off the bot answers nothing in this guild.
@@ -184,12 +153,7 @@ impl GuildSettings {
         if self.allowed_channels.len() > MAX_ALLOWED_CHANNELS {
             return Err(SettingsError::new("allowed_channels", format!("at most {MAX_ALLOWED_CHANNELS} channels")));
         }
-        if self.moderation.rules.chars().count() > MAX_RULES_CHARS {
-            return Err(SettingsError::new("moderation.rules", format!("at most {MAX_RULES_CHARS} characters")));
-        }
-        if self.moderation.enabled && self.moderation.rules.trim().is_empty() {
-            return Err(SettingsError::new("moderation.rules", "write at least one rule before enabling moderation"));
-        }
+        self.moderation.validate().map_err(|(field, message)| SettingsError::new(field, message))?;
         if self.cooldown_seconds > MAX_COOLDOWN_SECONDS {
             return Err(SettingsError::new("cooldown_seconds", format!("at most {MAX_COOLDOWN_SECONDS} seconds")));
         }

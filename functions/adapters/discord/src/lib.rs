@@ -147,11 +147,8 @@ impl TwilightRest {
         Fut: Future<Output = Result<T, twilight_http::Error>>,
     {
         tokio::time::timeout(self.deadline, retry(operation, call)).await.unwrap_or_else(|_| {
-            Err(DiscordError {
-                kind: DiscordErrorKind::RateLimited,
-                operation,
-                source: Some(format!("no answer within {:?} (rate limited or slow)", self.deadline).into()),
-            })
+            Err(DiscordError::new(DiscordErrorKind::RateLimited, operation)
+                .with_source(format!("no answer within {:?} (rate limited or slow)", self.deadline)))
         })
     }
 }
@@ -174,8 +171,19 @@ where
                 tracing::info!(operation, attempt, wait_ms = wait.as_millis() as u64, ?kind, "retrying Discord");
                 tokio::time::sleep(wait).await;
             }
-            _ => return Err(DiscordError { kind, operation, source: Some(Box::new(error)) }),
+            _ => return Err(DiscordError::new(kind, operation).with_code(discord_code(&error)).with_source(error)),
         }
+    }
+}
+
+/// Discord's JSON error code in a refused response (`{"code": 50013, …}`), if any.
+fn discord_code(error: &twilight_http::Error) -> Option<u32> {
+    match error.kind() {
+        twilight_http::error::ErrorType::Response { body, .. } => serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("code").and_then(serde_json::Value::as_u64))
+            .and_then(|code| u32::try_from(code).ok()),
+        _ => None,
     }
 }
 
@@ -256,11 +264,8 @@ impl DiscordRest for TwilightRest {
             nonce: message.nonce.as_deref(),
             enforce_nonce: message.nonce.is_some(),
         };
-        let body = serde_json::to_vec(&body).map_err(|e| DiscordError {
-            kind: DiscordErrorKind::Rejected,
-            operation: "create message",
-            source: Some(Box::new(e)),
-        })?;
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| DiscordError::new(DiscordErrorKind::Rejected, "create message").with_source(e))?;
         let response = self
             .with_retries("create message", || {
                 // twilight's typed builder cannot ask Discord to enforce the nonce; the raw request
@@ -270,16 +275,13 @@ impl DiscordRest for TwilightRest {
                 async move { self.client.request::<Message>(request?).await }
             })
             .await?;
-        let bytes = response.bytes().await.map_err(|e| DiscordError {
-            kind: DiscordErrorKind::Unavailable,
-            operation: "read created message",
-            source: Some(Box::new(e)),
-        })?;
-        serde_json::from_slice::<Created>(&bytes).map(|created| created.id).map_err(|e| DiscordError {
-            kind: DiscordErrorKind::Rejected,
-            operation: "read created message",
-            source: Some(Box::new(e)),
-        })
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| DiscordError::new(DiscordErrorKind::Unavailable, "read created message").with_source(e))?;
+        serde_json::from_slice::<Created>(&bytes)
+            .map(|created| created.id)
+            .map_err(|e| DiscordError::new(DiscordErrorKind::Rejected, "read created message").with_source(e))
     }
 
     async fn react(&self, channel: ChannelId, message: MessageId, emoji: &str) -> Result<(), DiscordError> {

@@ -31,12 +31,34 @@ pub struct DiscordError {
     pub kind: DiscordErrorKind,
     /// The operation, e.g. `edit original response`.
     pub operation: &'static str,
+    /// Discord's JSON error code (`50013` missing permissions, `10008` unknown message …), if any.
+    pub code: Option<u32>,
     /// The underlying error.
     #[source]
     pub source: Option<BoxError>,
 }
 
 impl DiscordError {
+    /// A failure of `operation`.
+    #[must_use]
+    pub const fn new(kind: DiscordErrorKind, operation: &'static str) -> Self {
+        Self { kind, operation, code: None, source: None }
+    }
+
+    /// Attaches Discord's JSON error code.
+    #[must_use]
+    pub const fn with_code(mut self, code: Option<u32>) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Attaches the cause.
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
     /// Whether trying again later may succeed.
     #[must_use]
     pub const fn is_retryable(&self) -> bool {

@@ -6,6 +6,7 @@
 //! one value.
 
 mod bus;
+mod cases;
 mod channel_history;
 mod claims;
 mod conversations;
@@ -14,6 +15,7 @@ mod embeddings;
 mod error;
 mod gaps;
 mod knowledge;
+mod moderation;
 mod search;
 mod settings;
 mod usage;
@@ -21,6 +23,7 @@ mod usage;
 use std::sync::Arc;
 
 pub use self::bus::{BusError, EventBus};
+pub use self::cases::CaseStore;
 pub use self::channel_history::ChannelHistory;
 pub use self::claims::{Claim, ClaimStore};
 pub use self::conversations::ConversationStore;
@@ -29,6 +32,7 @@ pub use self::embeddings::{EMBED_BATCH, Embedder, embed_chunks, embed_one};
 pub use self::error::{BoxError, StoreError, StoreErrorKind};
 pub use self::gaps::{Gap, GapStore, rank_gaps};
 pub use self::knowledge::KnowledgeStore;
+pub use self::moderation::{ModerationRest, codes};
 pub use self::search::{KnowledgeSearch, MAX_PASSAGES_PER_DOCUMENT, SearchError, SearchResults, diversify};
 pub use self::settings::SettingsStore;
 pub use self::usage::UsageStore;

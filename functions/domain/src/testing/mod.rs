@@ -20,7 +20,7 @@ use crate::ports::{KnowledgeStore, Ports, WorkerStore};
 
 pub use self::bus::RecordingBus;
 pub use self::clock::ManualClock;
-pub use self::discord::{DiscordCall, RecordingDiscord};
+pub use self::discord::{ADMIN_ROLE, DiscordCall, FAKE_BOT, FAKE_OWNER, MODERATOR_ROLE, RecordingDiscord, SENIOR_ROLE};
 pub use self::embedder::{WORD_EMBEDDER_DIMENSIONS, WordEmbedder};
 pub use self::faulty::FaultyStore;
 pub use self::memory::MemoryStore;

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+mod cases;
 mod channel_history;
 mod claims;
 mod conversations;
@@ -19,6 +20,7 @@ use crate::ports::{
     ChannelHistory, ClaimStore, ConversationStore, GapStore, KnowledgeStore, SettingsStore, UsageStore,
 };
 
+pub use self::cases::{cases_are_numbered_listed_and_updated, strikes_count_within_the_window};
 pub use self::channel_history::channel_history;
 pub use self::claims::{
     claims_are_atomic_under_concurrency, claims_are_exclusive_until_expiry, completed_claims_are_done_until_kept,
@@ -65,5 +67,7 @@ mod tests {
     #[tokio::test]
     async fn the_memory_store_conforms() {
         super::run_all(&MemoryStore::default()).await;
+        super::cases_are_numbered_listed_and_updated(&MemoryStore::default()).await;
+        super::strikes_count_within_the_window(&MemoryStore::default()).await;
     }
 }

@@ -1,6 +1,7 @@
 //! Every store port in memory, one file per port; the reference the conformance suite checks
 //! the real adapters against.
 
+mod cases;
 mod channel_history;
 mod claims;
 mod conversations;
@@ -14,8 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::clock::Timestamp;
 use crate::conversation::{ChannelLine, ConversationKey, Turn};
-use crate::ids::{ChannelId, DocumentId, GuildId};
+use crate::ids::{ChannelId, DocumentId, GuildId, UserId};
 use crate::knowledge::{Chunk, Document, KbScope};
+use crate::moderation::case::Case;
 use crate::ports::Gap;
 use crate::quota::Month;
 use crate::settings::GuildSettings;
@@ -30,6 +32,9 @@ struct Tables {
     usage: HashMap<(GuildId, Month), u64>,
     claims: HashMap<String, (Timestamp, bool)>,
     gaps: HashMap<(GuildId, String), (Gap, Timestamp)>,
+    case_numbers: HashMap<GuildId, u64>,
+    cases: BTreeMap<(GuildId, u64), Case>,
+    strikes: HashMap<(GuildId, UserId, u64), (Timestamp, Timestamp)>,
 }
 
 /// Every store port in memory.
