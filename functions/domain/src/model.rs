@@ -138,6 +138,19 @@ pub trait ChatModel: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// Judges members' messages against the operator's rules (moderation, F12). `None` when
+    /// the model cannot (the offline model): only the free pre-filters run then.
+    ///
+    /// # Errors
+    /// Returns a [`ModelError`] when the provider fails or times out.
+    async fn judge(
+        &self,
+        request: &crate::moderation::prompt::JudgeRequest,
+    ) -> Result<Option<crate::moderation::prompt::JudgeReply>, ModelError> {
+        let _ = request;
+        Ok(None)
+    }
+
     /// A short name for logs (`openai:gpt-4o-mini`, `extractive`).
     fn name(&self) -> String;
 }

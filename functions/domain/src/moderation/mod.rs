@@ -3,4 +3,8 @@
 
 pub mod case;
 pub mod hierarchy;
+pub mod policy;
+pub mod prefilter;
+pub mod prompt;
 pub mod settings;
+pub mod verdict;
