@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::ids::{ApplicationId, ChannelId, GuildId, InteractionId, InteractionToken, MessageId, UserId};
+use crate::ids::{ApplicationId, ChannelId, GuildId, InteractionId, InteractionToken, MessageId, RoleId, UserId};
 
 /// A `/ask` the interactions endpoint accepted and deferred; the worker answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +55,22 @@ pub struct ChannelMessage {
     pub replies_to_bot: bool,
     /// When Discord says it was sent.
     pub sent_at: Timestamp,
+    /// The author's roles (Discord sends them with the message), for moderation's exemptions
+    /// and hierarchy checks.
+    #[serde(default)]
+    pub author_roles: Vec<RoleId>,
+    /// The channel's name, when the gateway knows it (the moderation model sees names, not ids).
+    #[serde(default)]
+    pub channel_name: Option<String>,
+    /// A thread's parent channel (a thread inherits its parent's moderation exemption).
+    #[serde(default)]
+    pub parent_channel_id: Option<ChannelId>,
+    /// How many files are attached.
+    #[serde(default)]
+    pub attachments: u32,
+    /// An edit of an earlier message whose text changed (judged again, never answered again).
+    #[serde(default)]
+    pub edited: bool,
 }
 
 /// Every event Steward publishes, tagged by its detail type.

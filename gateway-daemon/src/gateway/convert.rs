@@ -3,7 +3,7 @@
 
 use steward_domain::clock::Timestamp;
 use steward_domain::events::ChannelMessage;
-use steward_domain::ids::{ApplicationId, ChannelId, GuildId, MessageId, UserId};
+use steward_domain::ids::{ApplicationId, ChannelId, GuildId, MessageId, RoleId, UserId};
 use steward_domain::relay::Incoming;
 use twilight_model::channel::Message;
 use twilight_model::channel::message::MessageType;
@@ -50,5 +50,14 @@ pub fn channel_message(
         mentions_bot: relay.mentions_bot,
         replies_to_bot: relay.replies_to_bot,
         sent_at: Timestamp::from_millis(message.timestamp.as_micros() / 1_000),
+        author_roles: message
+            .member
+            .as_ref()
+            .map(|m| m.roles.iter().filter_map(|r| RoleId::new(r.get()).ok()).collect())
+            .unwrap_or_default(),
+        channel_name: None,
+        parent_channel_id: None,
+        attachments: u32::try_from(message.attachments.len()).unwrap_or(u32::MAX),
+        edited: false,
     })
 }

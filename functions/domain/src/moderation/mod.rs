@@ -3,8 +3,19 @@
 
 pub mod case;
 pub mod hierarchy;
+pub mod moderator;
 pub mod policy;
 pub mod prefilter;
 pub mod prompt;
 pub mod settings;
+mod texts;
 pub mod verdict;
+
+pub use self::moderator::{MAX_JUDGED_CHARS, Moderated, ModerationError, ModerationPorts, Moderator};
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests;

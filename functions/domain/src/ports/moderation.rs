@@ -55,4 +55,6 @@ pub trait ModerationRest: Send + Sync {
     async fn guild_roles(&self, guild: GuildId) -> Result<GuildRoles, DiscordError>;
     /// A member's roles (`GET /guilds/{guild}/members/{user}`).
     async fn member_roles(&self, guild: GuildId, user: UserId) -> Result<Vec<RoleId>, DiscordError>;
+    /// The server an invite leads to (`GET /invites/{code}`); `None` when it does not resolve.
+    async fn invite_guild(&self, code: &str) -> Result<Option<GuildId>, DiscordError>;
 }

@@ -302,6 +302,11 @@ mod tests {
             mentions_bot,
             replies_to_bot: false,
             sent_at: Timestamp::from_secs(1_795_000_000),
+            author_roles: vec![],
+            channel_name: None,
+            parent_channel_id: None,
+            attachments: 0,
+            edited: false,
         }
     }
 

@@ -76,6 +76,7 @@ pub struct RecordingDiscord {
     failing: Arc<Mutex<Failures>>,
     guild: Arc<Mutex<Option<GuildRoles>>>,
     members: Arc<Mutex<HashMap<UserId, Vec<RoleId>>>>,
+    invites: Arc<Mutex<HashMap<String, GuildId>>>,
 }
 
 /// The bot's user id in [`RecordingDiscord::standard_guild`].
@@ -109,6 +110,11 @@ impl RecordingDiscord {
     /// Serves this guild's roles and owner.
     pub fn set_guild(&self, guild: GuildRoles) {
         *lock(&self.guild) = Some(guild);
+    }
+
+    /// Makes the invite `code` lead to `guild`.
+    pub fn set_invite(&self, code: &str, guild: GuildId) {
+        lock(&self.invites).insert(code.to_owned(), guild);
     }
 
     /// Gives `user` these roles.
@@ -255,5 +261,9 @@ impl ModerationRest for RecordingDiscord {
             return Err(DiscordError::new(kind, "member_roles").with_code(code));
         }
         Ok(lock(&self.members).get(&user).cloned().unwrap_or_default())
+    }
+
+    async fn invite_guild(&self, code: &str) -> Result<Option<GuildId>, DiscordError> {
+        Ok(lock(&self.invites).get(code).copied())
     }
 }

@@ -24,7 +24,7 @@ pub use self::discord::{ADMIN_ROLE, DiscordCall, FAKE_BOT, FAKE_OWNER, MODERATOR
 pub use self::embedder::{WORD_EMBEDDER_DIMENSIONS, WordEmbedder};
 pub use self::faulty::FaultyStore;
 pub use self::memory::MemoryStore;
-pub use self::model::ScriptedModel;
+pub use self::model::{ScriptedModel, violation};
 pub use self::search::NaiveSearch;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

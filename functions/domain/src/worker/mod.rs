@@ -85,6 +85,11 @@ mod tests {
             mentions_bot: false,
             replies_to_bot: false,
             sent_at: Timestamp::from_secs(1),
+            author_roles: vec![],
+            channel_name: None,
+            parent_channel_id: None,
+            attachments: 0,
+            edited: false,
         });
         assert_eq!(
             worker.handle(&message).await.unwrap(),
