@@ -151,6 +151,11 @@ pub trait ChatModel: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// Whether [`ChatModel::judge`] can judge (health reports `no_model` otherwise).
+    fn can_judge(&self) -> bool {
+        false
+    }
+
     /// A short name for logs (`openai:gpt-4o-mini`, `extractive`).
     fn name(&self) -> String;
 }

@@ -181,6 +181,10 @@ impl ChatModel for OpenAiChat {
         }))
     }
 
+    fn can_judge(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> String {
         format!("openai:{}", self.client.config.model)
     }

@@ -1,6 +1,7 @@
 //! AI moderation by plain-language rules (F12–F18): the operator's rules judged by a model,
 //! the actions picked by code, only ever against the author of the message judged.
 
+pub mod admin;
 pub mod case;
 pub mod hierarchy;
 pub mod moderator;

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::events::ChannelMessage;
 use crate::ids::{ApplicationId, ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::model::ModelErrorKind;
-use crate::ports::{CaseStore, DiscordErrorKind, UsageStore, codes};
+use crate::ports::{CaseStore, DiscordErrorKind, ModerationRest, UsageStore, codes};
 use crate::quota::{Month, Plan};
 use crate::settings::{GuildSettings, ModerationActions, ModerationMode};
 use crate::testing::{ADMIN_ROLE, DiscordCall, FAKE_BOT, FAKE_OWNER, Fakes, SENIOR_ROLE, violation};
@@ -379,4 +379,92 @@ async fn with_delete_off_the_warning_replies_to_the_message_and_a_log_channel_ge
     fakes.model.push_verdict(Ok(violation(1, "Buy cheap", "medium", 0.9)));
     let moderated = moderator.moderate(&message(2, SPAM), &settings).await.unwrap();
     assert_eq!(case(&moderated).body.outcome, Outcome::NoEnabledAction);
+}
+
+fn admin(fakes: &Fakes, gateway_running: bool) -> super::admin::ModerationAdmin {
+    super::admin::ModerationAdmin {
+        cases: Arc::new(fakes.store.clone()),
+        usage: Arc::new(fakes.store.clone()),
+        rest: Arc::new(fakes.discord.clone()),
+        model: Arc::new(fakes.model.clone()),
+        bot: Some(UserId::new(FAKE_BOT).unwrap()),
+        clock: fakes.clock.clone(),
+        deployment: super::admin::Deployment { gateway_running, message_content_intent: None },
+    }
+}
+
+#[tokio::test]
+async fn undo_lifts_a_ban_and_a_timeout_and_the_strike_once() {
+    let (fakes, moderator, mut settings) = setup();
+    settings.moderation.actions = ModerationActions { delete: true, warn: true, timeout: true, kick: false, ban: true };
+    fakes.model.push_verdict(Ok(violation(1, "Buy cheap", "medium", 0.9)));
+    moderator.moderate(&message(1, &format!("{SPAM} 1")), &settings).await.unwrap();
+    fakes.model.push_verdict(Ok(violation(1, "Buy cheap", "medium", 0.9)));
+    moderator.moderate(&message(2, &format!("{SPAM} 2")), &settings).await.unwrap();
+    fakes.model.push_verdict(Ok(violation(1, "Buy cheap", "severe", 0.9)));
+    moderator.moderate(&message(3, &format!("{SPAM} 3")), &settings).await.unwrap();
+    let admin = admin(&fakes, true);
+    let author = UserId::new(AUTHOR).unwrap();
+    assert_eq!(fakes.store.strikes(guild(), author, crate::testing::FAKE_NOW).await.unwrap(), 3);
+
+    let banned = admin.undo(guild(), 3, Some("appeal accepted".into())).await.unwrap();
+    let reversal = banned.reversal.unwrap();
+    assert_eq!(reversal.reversed, ["unban", "remove_strike"]);
+    assert_eq!(reversal.note.as_deref(), Some("appeal accepted"));
+    let timed_out = admin.undo(guild(), 2, None).await.unwrap();
+    assert_eq!(timed_out.reversal.unwrap().reversed, ["remove_timeout", "remove_strike"]);
+    let calls = fakes.discord.moderation_calls();
+    assert!(
+        calls.iter().any(|c| matches!(c, DiscordCall::Unban(u, r) if *u == author && r == "Steward case #3 undone"))
+    );
+    assert!(calls.iter().any(|c| matches!(c, DiscordCall::Timeout(u, None, _) if *u == author)));
+    assert_eq!(fakes.store.strikes(guild(), author, crate::testing::FAKE_NOW).await.unwrap(), 1);
+
+    let before = fakes.discord.calls().len();
+    assert!(matches!(admin.undo(guild(), 3, None).await, Err(super::admin::UndoError::AlreadyReverted)));
+    assert_eq!(fakes.discord.calls().len(), before, "a second undo calls nothing");
+    assert!(matches!(admin.undo(guild(), 99, None).await, Err(super::admin::UndoError::NotFound)));
+    let stored = fakes.store.case(guild(), 1, fakes.clock.now()).await.unwrap().unwrap();
+    assert!(stored.body.content.contains("Buy cheap"), "the deleted text stays visible to operators");
+}
+
+#[tokio::test]
+async fn the_sandbox_judges_samples_without_touching_discord_cases_or_quota() {
+    let (fakes, _, settings) = setup();
+    fakes.model.push_verdict(Ok(violation(1, "Buy cheap", "medium", 0.9)));
+    let samples = vec![SPAM.to_owned(), "free nitro https://discord-nitro.gift".to_owned(), "hello there".to_owned()];
+    let results = admin(&fakes, true).sandbox(&settings.moderation, &samples).await.unwrap();
+    assert!(results[0].violation && results[0].rule_ids == [1]);
+    assert_eq!(results[0].decision, serde_json::json!({"actions": ["delete", "warn"]}));
+    assert_eq!(results[1].prefilter, Some(super::prefilter::Prefilter::ScamDomain));
+    assert_eq!(results[2].decision, serde_json::json!({"no_action": "clean"}));
+    assert!(fakes.discord.calls().is_empty());
+    assert!(fakes.store.cases(guild(), None, 10, fakes.clock.now()).await.unwrap().is_empty());
+    assert_eq!(used(&fakes).await, 0);
+}
+
+#[tokio::test]
+async fn health_names_what_keeps_moderation_from_working() {
+    let (fakes, _, mut settings) = setup();
+    assert!(admin(&fakes, true).health(guild(), &settings).await.is_empty(), "the standard guild is healthy");
+    settings.moderation.actions = ModerationActions { delete: true, warn: true, timeout: true, kick: true, ban: true };
+    let mut guild_roles = fakes.discord.guild_roles(guild()).await.unwrap();
+    for role in &mut guild_roles.roles {
+        if role.id == RoleId::new(60).unwrap() {
+            role.permissions = crate::moderation::hierarchy::Permissions(
+                crate::moderation::hierarchy::Permissions::MANAGE_MESSAGES.0
+                    | crate::moderation::hierarchy::Permissions::SEND_MESSAGES.0,
+            );
+        }
+    }
+    fakes.discord.set_guild(guild_roles);
+    fakes.model.cannot_judge();
+    let problems = admin(&fakes, false).health(guild(), &settings).await;
+    let codes: Vec<(&str, Option<&str>)> = problems.iter().map(|p| (p.code, p.permission)).collect();
+    assert!(codes.contains(&("gateway_not_running", None)), "{codes:?}");
+    assert!(codes.contains(&("no_model", None)));
+    assert!(codes.contains(&("missing_permission", Some("BAN_MEMBERS"))));
+    assert!(codes.contains(&("missing_permission", Some("MODERATE_MEMBERS"))));
+    assert!(codes.contains(&("role_below_members", None)), "the senior role sits above the bot");
+    assert!(!codes.contains(&("missing_permission", Some("MANAGE_MESSAGES"))));
 }

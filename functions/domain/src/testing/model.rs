@@ -122,6 +122,10 @@ impl ChatModel for ScriptedModel {
         }
     }
 
+    fn can_judge(&self) -> bool {
+        !self.cannot_judge.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     fn name(&self) -> String {
         "scripted".into()
     }
