@@ -99,6 +99,7 @@ impl App {
                 settings: shared.clone(),
                 knowledge: shared.clone(),
                 embedder,
+                moderation: None,
                 usage: shared.clone(),
                 gaps: shared,
                 clock,

@@ -23,6 +23,9 @@ pub enum ApiError {
     /// Nothing there.
     #[error("not found")]
     NotFound,
+    /// The request conflicts with the resource's state (`already_reverted`).
+    #[error("{0}")]
+    Conflict(&'static str),
     /// The service is not configured for this request.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -65,6 +68,7 @@ impl IntoResponse for ApiError {
             )
                 .into_response(),
             Self::NotFound => (StatusCode::NOT_FOUND, Json(json!({ "error": "not found" }))).into_response(),
+            Self::Conflict(why) => (StatusCode::CONFLICT, Json(json!({ "error": why }))).into_response(),
             Self::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": why }))).into_response(),
             Self::Upstream { message, source } => {
                 tracing::error!(error = %source, "{message}");

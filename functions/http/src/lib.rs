@@ -7,6 +7,7 @@
 pub mod error;
 pub mod health;
 pub mod interactions;
+pub mod moderation_api;
 pub mod settings_api;
 pub mod verify;
 

@@ -9,6 +9,9 @@
 //! | GET | `/api/knowledge/{scope}/documents` | documents of `global` or a guild id |
 //! | POST | `/api/knowledge/{scope}/documents` | add `{title, source?, body}` |
 //! | DELETE | `/api/knowledge/{scope}/documents/{id}` | remove a document |
+//!
+//! The moderation routes are in [`crate::moderation_api`]. A PATCH that touches `moderation`
+//! answers the settings plus `warnings`: what keeps the new settings from working (health).
 
 use std::sync::Arc;
 
@@ -49,6 +52,8 @@ pub struct SettingsApiState {
     pub gaps: Arc<dyn GapStore>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The operator's moderation tools (log, undo, sandbox, health); `None` without Discord.
+    pub moderation: Option<steward_domain::moderation::admin::ModerationAdmin>,
     /// The bearer token every request must present; `None` refuses every request.
     pub admin_token: Option<Arc<SecretString>>,
 }
@@ -61,6 +66,7 @@ pub fn settings_router(state: SettingsApiState) -> Router {
         .route("/api/guilds/{guild}/knowledge/gaps", get(list_gaps))
         .route("/api/knowledge/{scope}/documents", get(list_documents).post(add_document))
         .route("/api/knowledge/{scope}/documents/{id}", delete(delete_document))
+        .merge(crate::moderation_api::moderation_routes())
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin))
         .with_state(state)
@@ -80,7 +86,7 @@ async fn require_admin(State(state): State<SettingsApiState>, request: Request, 
     if matches { next.run(request).await } else { ApiError::Unauthorized.into_response() }
 }
 
-fn guild(raw: &str) -> Result<GuildId, ApiError> {
+pub(crate) fn guild(raw: &str) -> Result<GuildId, ApiError> {
     raw.parse().map_err(|_| ApiError::field("guild", "must be a Discord server id"))
 }
 
@@ -88,7 +94,7 @@ fn scope(raw: &str) -> Result<KbScope, ApiError> {
     raw.parse().map_err(|_| ApiError::field("scope", "must be `global` or a Discord server id"))
 }
 
-fn json_body(body: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError> {
+pub(crate) fn json_body(body: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError> {
     body.map(|Json(v)| v).map_err(|rejection| ApiError::field("$", rejection.body_text()))
 }
 
@@ -104,14 +110,24 @@ async fn patch_settings(
     State(state): State<SettingsApiState>,
     Path(raw): Path<String>,
     body: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<GuildSettings>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let guild = guild(&raw)?;
     let patch = json_body(body)?;
     let current = GuildSettings::load(state.settings.as_ref(), guild).await.map_err(ApiError::internal)?;
     let updated = current.patched(&patch).map_err(|e| ApiError::field(e.field, e.message))?;
     state.settings.put_settings(guild, &updated).await.map_err(ApiError::internal)?;
     tracing::info!(%guild, "settings updated");
-    Ok(Json(updated))
+    let mut body = serde_json::to_value(&updated).map_err(ApiError::internal)?;
+    // Moderation settings the bot cannot carry out are saved, and said so.
+    if patch.get("moderation").is_some()
+        && updated.moderation.enabled
+        && let Some(admin) = &state.moderation
+        && let Value::Object(map) = &mut body
+    {
+        let problems = admin.health(guild, &updated).await;
+        map.insert("warnings".into(), serde_json::to_value(problems).map_err(ApiError::internal)?);
+    }
+    Ok(Json(body))
 }
 
 async fn get_usage(State(state): State<SettingsApiState>, Path(raw): Path<String>) -> Result<Json<Usage>, ApiError> {

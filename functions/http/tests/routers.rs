@@ -14,7 +14,9 @@ use steward_domain::ask::AskIntake;
 use steward_domain::clock::Timestamp;
 use steward_domain::events::Event;
 use steward_domain::ids::ApplicationId;
-use steward_domain::testing::{ManualClock, MemoryStore, RecordingBus, WordEmbedder};
+use steward_domain::ids::UserId;
+use steward_domain::moderation::admin::{Deployment, ModerationAdmin};
+use steward_domain::testing::{FAKE_BOT, Fakes, ManualClock, MemoryStore, RecordingBus, WordEmbedder};
 use steward_http::{InteractionsState, SettingsApiState, Verifier, interactions_router, settings_router};
 use tower::ServiceExt;
 
@@ -163,8 +165,25 @@ fn api(token: Option<&str>) -> (Router, MemoryStore) {
 }
 
 fn api_with(token: Option<&str>, embedder: Option<WordEmbedder>) -> (Router, MemoryStore) {
-    let store = MemoryStore::default();
+    let (router, fakes) = api_with_fakes(token, embedder);
+    (router, fakes.store)
+}
+
+/// The settings API over the domain's fakes, moderation included.
+fn api_with_fakes(token: Option<&str>, embedder: Option<WordEmbedder>) -> (Router, Fakes) {
+    let fakes = Fakes::default();
+    let store = fakes.store.clone();
+    let moderation = ModerationAdmin {
+        cases: Arc::new(store.clone()),
+        usage: Arc::new(store.clone()),
+        rest: Arc::new(fakes.discord.clone()),
+        model: Arc::new(fakes.model.clone()),
+        bot: Some(UserId::new(FAKE_BOT).unwrap()),
+        clock: fakes.clock.clone(),
+        deployment: Deployment { gateway_running: true, message_content_intent: None },
+    };
     let state = SettingsApiState {
+        moderation: Some(moderation),
         settings: Arc::new(store.clone()),
         knowledge: Arc::new(store.clone()),
         embedder: embedder.map(|e| Arc::new(e) as Arc<dyn steward_domain::ports::Embedder>),
@@ -173,7 +192,7 @@ fn api_with(token: Option<&str>, embedder: Option<WordEmbedder>) -> (Router, Mem
         clock: Arc::new(ManualClock::at(Timestamp::from_secs(NOW))),
         admin_token: token.map(|t| Arc::new(t.to_owned().into())),
     };
-    (settings_router(state), store)
+    (settings_router(state), fakes)
 }
 
 fn call(method: &str, uri: &str, body: Option<Value>) -> Request<Body> {
@@ -340,4 +359,149 @@ async fn a_bad_gaps_limit_is_400_naming_the_field() {
     assert_eq!(status, StatusCode::OK, "100 is allowed");
     let (status, body) = send(&router, call("GET", "/api/guilds/abc/knowledge/gaps", None)).await;
     assert_eq!((status, body["field"].clone()), (StatusCode::BAD_REQUEST, json!("guild")));
+}
+
+mod moderation {
+    use steward_domain::events::ChannelMessage;
+    use steward_domain::ids::{ApplicationId, ChannelId, GuildId, MessageId};
+    use steward_domain::moderation::{ModerationPorts, Moderator};
+    use steward_domain::settings::GuildSettings;
+    use steward_domain::testing::violation;
+
+    use super::*;
+
+    const GUILD: u64 = 10;
+
+    /// Moderates `count` spam messages through the fakes behind the API, banning on severe.
+    async fn cases(fakes: &Fakes, count: u64) {
+        fakes.discord.standard_guild(GuildId::new(GUILD).unwrap());
+        let moderator = Moderator::new(ModerationPorts {
+            usage: Arc::new(fakes.store.clone()),
+            cases: Arc::new(fakes.store.clone()),
+            claims: Arc::new(fakes.store.clone()),
+            model: Arc::new(fakes.model.clone()),
+            discord: Arc::new(fakes.discord.clone()),
+            rest: Arc::new(fakes.discord.clone()),
+            clock: fakes.clock.clone(),
+        });
+        let mut settings = GuildSettings::default();
+        settings.moderation.enabled = true;
+        settings.moderation.rules = "No spam.".into();
+        settings.moderation.actions.ban = true;
+        for id in 1..=count {
+            fakes.model.push_verdict(Ok(violation(1, "cheap followers", "severe", 0.99)));
+            let message = ChannelMessage {
+                message_id: MessageId::new(id).unwrap(),
+                application_id: ApplicationId::new(1).unwrap(),
+                bot_user_id: UserId::new(FAKE_BOT).unwrap(),
+                guild_id: GuildId::new(GUILD).unwrap(),
+                channel_id: ChannelId::new(5).unwrap(),
+                author_id: UserId::new(77).unwrap(),
+                author_name: "x".into(),
+                content: format!("cheap followers #{id}"),
+                mentions_bot: false,
+                replies_to_bot: false,
+                sent_at: Timestamp::from_secs(NOW),
+                author_roles: vec![],
+                channel_name: None,
+                parent_channel_id: None,
+                attachments: 0,
+                edited: false,
+            };
+            moderator.moderate(&message, &settings).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn the_log_lists_cases_newest_first_with_paging_and_one_by_id() {
+        let (router, fakes) = api_with_fakes(Some("s3cret"), None);
+        cases(&fakes, 3).await;
+        let (status, log) = send(&router, call("GET", "/api/guilds/10/moderation/log", None)).await;
+        assert_eq!(status, StatusCode::OK);
+        let ids: Vec<u64> = log.as_array().unwrap().iter().map(|c| c["id"].as_u64().unwrap()).collect();
+        assert_eq!(ids, [3, 2, 1]);
+        let first = &log[2];
+        assert_eq!(first["content"], "cheap followers #1");
+        assert_eq!(first["source"], "ai");
+        assert_eq!(first["rules"], json!([1]));
+        assert_eq!(first["actions"][0], json!({"action": "delete", "status": "done", "detail": null}));
+        let (_, page) = send(&router, call("GET", "/api/guilds/10/moderation/log?before=3&limit=1", None)).await;
+        assert_eq!(page.as_array().unwrap().len(), 1);
+        assert_eq!(page[0]["id"], 2);
+        let (status, one) = send(&router, call("GET", "/api/guilds/10/moderation/log/2", None)).await;
+        assert_eq!((status, one["id"].clone()), (StatusCode::OK, json!(2)));
+        assert_eq!(send(&router, call("GET", "/api/guilds/10/moderation/log/9", None)).await.0, StatusCode::NOT_FOUND);
+        let (status, body) = send(&router, call("GET", "/api/guilds/10/moderation/log?limit=0", None)).await;
+        assert_eq!((status, body["field"].clone()), (StatusCode::BAD_REQUEST, json!("limit")));
+    }
+
+    #[tokio::test]
+    async fn undo_unbans_once_then_answers_409() {
+        let (router, fakes) = api_with_fakes(Some("s3cret"), None);
+        cases(&fakes, 1).await;
+        let (status, case) =
+            send(&router, call("POST", "/api/guilds/10/moderation/log/1/undo", Some(json!({"note": "appeal ok"}))))
+                .await;
+        assert_eq!(status, StatusCode::OK, "{case}");
+        assert_eq!(case["reversal"]["note"], "appeal ok");
+        let (status, body) = send(&router, call("POST", "/api/guilds/10/moderation/log/1/undo", None)).await;
+        assert_eq!((status, body), (StatusCode::CONFLICT, json!({"error": "already_reverted"})));
+        let unbans = fakes
+            .discord
+            .calls()
+            .iter()
+            .filter(|c| matches!(c, steward_domain::testing::DiscordCall::Unban(..)))
+            .count();
+        assert_eq!(unbans, 1);
+    }
+
+    #[tokio::test]
+    async fn the_sandbox_judges_samples_and_refuses_too_many() {
+        let (router, fakes) = api_with_fakes(Some("s3cret"), None);
+        fakes.model.push_verdict(Ok(violation(1, "cheap followers", "medium", 0.9)));
+        let body = json!({"rules": "No spam.", "samples": [{"content": "cheap followers here"}, {"content": "hi"}]});
+        let (status, out) = send(&router, call("POST", "/api/guilds/10/moderation/sandbox", Some(body))).await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        assert_eq!(out["results"][0]["violation"], true);
+        assert_eq!(out["results"][0]["decision"], json!({"actions": ["delete", "warn"]}));
+        assert_eq!(out["results"][1]["decision"], json!({"no_action": "clean"}));
+        assert!(fakes.discord.calls().is_empty());
+        let many: Vec<Value> = (0..51).map(|_| json!({"content": "x"})).collect();
+        let (status, out) =
+            send(&router, call("POST", "/api/guilds/10/moderation/sandbox", Some(json!({"samples": many})))).await;
+        assert_eq!((status, out["field"].clone()), (StatusCode::BAD_REQUEST, json!("samples")));
+    }
+
+    #[tokio::test]
+    async fn health_and_a_settings_patch_name_missing_permissions() {
+        let (router, fakes) = api_with_fakes(Some("s3cret"), None);
+        fakes.discord.standard_guild(GuildId::new(GUILD).unwrap());
+        let (status, health) = send(&router, call("GET", "/api/guilds/10/moderation/health", None)).await;
+        assert_eq!((status, health), (StatusCode::OK, json!({"ok": true, "problems": []})));
+        // The standard guild's bot has every moderation permission; take BAN_MEMBERS away.
+        let mut roles =
+            steward_domain::ports::ModerationRest::guild_roles(&fakes.discord, GuildId::new(GUILD).unwrap())
+                .await
+                .unwrap();
+        for role in &mut roles.roles {
+            role.permissions.0 &= !steward_domain::moderation::hierarchy::Permissions::BAN_MEMBERS.0;
+        }
+        fakes.discord.set_guild(roles);
+        let patch = json!({"moderation": {"enabled": true, "rules": "No spam.", "actions": {"ban": true}}});
+        let (status, body) = send(&router, call("PATCH", "/api/guilds/10/settings", Some(patch))).await;
+        assert_eq!(status, StatusCode::OK, "the settings are saved");
+        assert_eq!(body["moderation"]["actions"]["ban"], true);
+        let warnings = body["warnings"].as_array().unwrap();
+        assert!(
+            warnings.iter().any(|w| w["code"] == "missing_permission" && w["permission"] == "BAN_MEMBERS"),
+            "{body}"
+        );
+        let (_, health) = send(&router, call("GET", "/api/guilds/10/moderation/health", None)).await;
+        assert_eq!(health["ok"], false);
+        let (status, _) =
+            send(&router, call("PATCH", "/api/guilds/10/settings", Some(json!({"smart_mode": false})))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, plain) = send(&router, call("GET", "/api/guilds/10/settings", None)).await;
+        assert!(plain.get("warnings").is_none());
+    }
 }

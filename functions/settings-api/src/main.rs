@@ -19,6 +19,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         settings: store.clone(),
         knowledge: store.clone(),
         embedder,
+        moderation: None,
         usage: store.clone(),
         gaps: store,
         clock: Arc::new(SystemClock),
