@@ -65,12 +65,15 @@ impl DiscordCall {
     }
 }
 
+/// The failures told, by method: the error kind and Discord's JSON error code, if any.
+type Failures = HashMap<&'static str, (DiscordErrorKind, Option<u32>)>;
+
 /// A Discord that records successful calls; [`RecordingDiscord::fail`] makes one method fail.
 /// Messages with a nonce already posted are not posted again, as Discord does with `enforce_nonce`.
 #[derive(Debug, Default, Clone)]
 pub struct RecordingDiscord {
     calls: Arc<Mutex<Vec<DiscordCall>>>,
-    failing: Arc<Mutex<HashMap<&'static str, (DiscordErrorKind, Option<u32>)>>>,
+    failing: Arc<Mutex<Failures>>,
     guild: Arc<Mutex<Option<GuildRoles>>>,
     members: Arc<Mutex<HashMap<UserId, Vec<RoleId>>>>,
 }
