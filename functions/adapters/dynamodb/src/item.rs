@@ -176,7 +176,7 @@ impl DynamoStore {
     }
 
     /// Runs `query` page by page until it has `enough` items or the pages run out.
-    async fn query_pages(
+    pub(crate) async fn query_pages(
         &self,
         query: QueryFluentBuilder,
         enough: usize,

@@ -13,17 +13,23 @@
 //! | monthly usage | `USAGE#{guild}` | `MONTH#{yyyy-mm}` |
 //! | idempotency claim | `CLAIM#{key}` | `CLAIM` |
 //! | knowledge gap | `GAPS#{guild}` | `GAP#{key}` (cut to DynamoDB's 1 KB sort-key limit) |
+//! | case counter | `CASES#{guild}` | `COUNTER` |
+//! | moderation case | `CASES#{guild}` | `CASE#{id:020}` |
+//! | strike | `STRIKES#{guild}#{member}` | `{case:020}` |
 //!
 //! `expires_at` holds epoch seconds for DynamoDB's TTL; since TTL deletes late, reads also filter
 //! on `expires_ms`, the same instant in milliseconds. A claim item is a lease (`done` false) or a
 //! completion (`done` true) that ends at `expires_ms`. Quota reservations are one conditional
 //! `UpdateItem` and claims one conditional `PutItem`, so both are atomic. A knowledge gap counts
 //! an asking with one `UpdateItem` (`ADD count`), conditional on the item not having expired;
-//! an expired one is replaced by a conditional `PutItem` that starts the count over.
+//! an expired one is replaced by a conditional `PutItem` that starts the count over. A case takes
+//! its number with one `UpdateItem` (`ADD next` on the counter) and is written by a `PutItem`
+//! conditional on the number being free, so concurrent openings never share a number.
 //!
 //! One module per port, each an `impl Port for DynamoStore`; `item` holds the attribute helpers
 //! and the reads and writes every port shares.
 
+mod cases;
 mod channel_history;
 mod claims;
 mod conversations;

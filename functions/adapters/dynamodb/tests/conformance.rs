@@ -90,3 +90,18 @@ async fn gaps_with_very_long_keys() {
 async fn gaps_are_atomic() {
     conformance::gaps_are_atomic_under_concurrency(&fresh_store().await).await;
 }
+
+#[tokio::test]
+async fn cases() {
+    conformance::cases_are_numbered_listed_and_updated(&fresh_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_are_atomic() {
+    conformance::cases_are_numbered_atomically_under_concurrency(&fresh_store().await).await;
+}
+
+#[tokio::test]
+async fn strikes() {
+    conformance::strikes_count_within_the_window(&fresh_store().await).await;
+}

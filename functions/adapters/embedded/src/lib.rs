@@ -1,12 +1,13 @@
 //! The embedded store: every Steward store port in one SQLite file (standalone mode, D5).
 //!
 //! One connection in WAL mode behind a mutex; calls run on tokio's blocking pool so the async
-//! runtime never waits on disk. Quota reservations are single conditional `UPDATE`s and claims
-//! one immediate transaction, so both are atomic whatever the concurrency.
+//! runtime never waits on disk. Quota reservations are single conditional `UPDATE`s, and claims
+//! and case numbering one immediate transaction each, so all are atomic whatever the concurrency.
 //!
 //! One module per port, each an `impl Port for SqliteStore`; `schema` holds the tables and their
 //! migrations, `row` the conversions every port shares.
 
+mod cases;
 mod channel_history;
 mod claims;
 mod conversations;

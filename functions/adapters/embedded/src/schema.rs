@@ -6,7 +6,7 @@ use steward_domain::ports::{StoreError, StoreErrorKind};
 use crate::row::error;
 
 /// The schema version this Steward reads and writes, kept in SQLite's `user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// The current schema. `IF NOT EXISTS` throughout: it creates a new database whole and is a no-op
 /// on a migrated one.
@@ -84,6 +84,28 @@ CREATE TABLE IF NOT EXISTS gaps (
 );
 CREATE INDEX IF NOT EXISTS gaps_by_count ON gaps (guild, count DESC, last_at DESC);
 CREATE INDEX IF NOT EXISTS gaps_by_expiry ON gaps (expires_at);
+CREATE TABLE IF NOT EXISTS case_numbers (
+    guild TEXT PRIMARY KEY,
+    next INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cases (
+    guild TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (guild, id)
+);
+CREATE INDEX IF NOT EXISTS cases_by_expiry ON cases (expires_at);
+CREATE TABLE IF NOT EXISTS strikes (
+    guild TEXT NOT NULL,
+    member TEXT NOT NULL,
+    case_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (guild, member, case_id)
+);
+CREATE INDEX IF NOT EXISTS strikes_by_expiry ON strikes (expires_at);
 ";
 
 /// Each migration with the version it brings a database to, oldest first.
@@ -122,6 +144,33 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         "ALTER TABLE kb_chunks ADD COLUMN embedding_model TEXT;
         ALTER TABLE kb_chunks ADD COLUMN embedding BLOB;",
+    ),
+    (
+        // Moderation (X3, X8): cases numbered per guild (the counter outlives expired cases, so
+        // numbers are never reused) and the offender ladder's strikes. New tables, as in `SCHEMA`.
+        5,
+        "CREATE TABLE case_numbers (
+            guild TEXT PRIMARY KEY,
+            next INTEGER NOT NULL
+        );
+        CREATE TABLE cases (
+            guild TEXT NOT NULL,
+            id INTEGER NOT NULL,
+            doc TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (guild, id)
+        );
+        CREATE INDEX cases_by_expiry ON cases (expires_at);
+        CREATE TABLE strikes (
+            guild TEXT NOT NULL,
+            member TEXT NOT NULL,
+            case_id INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (guild, member, case_id)
+        );
+        CREATE INDEX strikes_by_expiry ON strikes (expires_at);",
     ),
 ];
 
@@ -255,13 +304,25 @@ mod tests {
         assert!(indexes(&fresh, "gaps").iter().any(|(name, _)| name == "gaps_by_count"));
     }
 
-    /// Today's schema as version 3 had it: chunks without vectors.
-    fn as_version_3() -> String {
+    /// Today's schema as version 4 had it: no moderation cases or strikes.
+    fn as_version_4() -> String {
         format!(
             "{SCHEMA}
+             DROP TABLE strikes;
+             DROP TABLE cases;
+             DROP TABLE case_numbers;
+             PRAGMA user_version = 4;"
+        )
+    }
+
+    /// Today's schema as version 3 had it: version 4's, with chunks without vectors.
+    fn as_version_3() -> String {
+        format!(
+            "{}
              ALTER TABLE kb_chunks DROP COLUMN embedding;
              ALTER TABLE kb_chunks DROP COLUMN embedding_model;
-             PRAGMA user_version = 3;"
+             PRAGMA user_version = 3;",
+            as_version_4()
         )
     }
 
@@ -299,6 +360,50 @@ mod tests {
         let fresh = Connection::open_in_memory().unwrap();
         fresh.execute_batch(SCHEMA).unwrap();
         assert_eq!(columns(&migrated, "kb_chunks"), columns(&fresh, "kb_chunks"), "migrated like a new database");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_version_4_database_migrates_and_gains_the_case_tables() {
+        use steward_domain::ids::GuildId;
+        use steward_domain::ports::GapStore;
+
+        // GIVEN a version 4 database (today's schema without cases and strikes) holding a gap
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steward.sqlite3");
+        let now = Timestamp::from_secs(1_000_000);
+        let kept = now.plus(Duration::from_secs(3_600));
+        {
+            let v4 = Connection::open(&path).unwrap();
+            v4.execute_batch(&as_version_4()).unwrap();
+            v4.execute(
+                "INSERT INTO gaps (guild, key, question, count, last_at, expires_at)
+                 VALUES ('1', 'refund', 'Refund?', 3, ?1, ?2)",
+                [now.as_millis(), kept.as_millis()],
+            )
+            .unwrap();
+        }
+
+        // WHEN this Steward opens it
+        let store = SqliteStore::open(&path).unwrap();
+
+        // THEN its data is kept, every port works, and the file matches a new database
+        let gaps = store.top_gaps(GuildId::new(1).unwrap(), 10, now).await.unwrap();
+        assert_eq!(gaps.len(), 1, "v4 data survives");
+        assert_eq!(gaps[0].count, 3);
+        conformance::run_all(&store).await;
+        drop(store);
+        let migrated = Connection::open(&path).unwrap();
+        let version: i64 = migrated.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let fresh = Connection::open_in_memory().unwrap();
+        fresh.execute_batch(SCHEMA).unwrap();
+        for table in ["case_numbers", "cases", "strikes"] {
+            assert!(!columns(&fresh, table).is_empty(), "{table} is in the schema");
+            assert_eq!(columns(&migrated, table), columns(&fresh, table), "{table} migrated like a new database");
+            assert_eq!(indexes(&migrated, table), indexes(&fresh, table), "{table} with the same indexes");
+        }
+        assert!(indexes(&fresh, "cases").iter().any(|(name, _)| name == "cases_by_expiry"));
+        assert!(indexes(&fresh, "strikes").iter().any(|(name, _)| name == "strikes_by_expiry"));
     }
 
     #[test]

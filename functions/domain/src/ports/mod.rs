@@ -66,12 +66,12 @@ pub struct Ports {
 
 /// A store that serves every store port the worker needs (the SQLite and DynamoDB adapters do).
 pub trait WorkerStore:
-    SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + GapStore + 'static
+    SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + GapStore + CaseStore + 'static
 {
 }
 
 impl<T> WorkerStore for T where
-    T: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + GapStore + 'static
+    T: SettingsStore + UsageStore + ConversationStore + ChannelHistory + ClaimStore + GapStore + CaseStore + 'static
 {
 }
 

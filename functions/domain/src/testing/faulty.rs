@@ -8,11 +8,12 @@ use async_trait::async_trait;
 use super::{MemoryStore, lock};
 use crate::clock::Timestamp;
 use crate::conversation::{ChannelLine, ConversationKey, Turn};
-use crate::ids::{ChannelId, DocumentId, GuildId};
+use crate::ids::{ChannelId, DocumentId, GuildId, UserId};
 use crate::knowledge::{Chunk, Document, KbScope};
+use crate::moderation::case::{Case, NewCase};
 use crate::ports::{
-    ChannelHistory, Claim, ClaimStore, ConversationStore, Gap, GapStore, KnowledgeStore, SettingsStore, StoreError,
-    StoreErrorKind, UsageStore,
+    CaseStore, ChannelHistory, Claim, ClaimStore, ConversationStore, Gap, GapStore, KnowledgeStore, SettingsStore,
+    StoreError, StoreErrorKind, UsageStore,
 };
 use crate::quota::{Month, Reservation};
 use crate::settings::GuildSettings;
@@ -180,6 +181,57 @@ impl GapStore for FaultyStore {
     }
 }
 
+#[async_trait]
+impl CaseStore for FaultyStore {
+    async fn open_case(&self, guild: GuildId, case: NewCase) -> Result<Case, StoreError> {
+        self.check("open_case")?;
+        self.inner.open_case(guild, case).await
+    }
+
+    async fn save_case(&self, guild: GuildId, case: &Case) -> Result<(), StoreError> {
+        self.check("save_case")?;
+        self.inner.save_case(guild, case).await
+    }
+
+    async fn case(&self, guild: GuildId, id: u64, now: Timestamp) -> Result<Option<Case>, StoreError> {
+        self.check("case")?;
+        self.inner.case(guild, id, now).await
+    }
+
+    async fn cases(
+        &self,
+        guild: GuildId,
+        before: Option<u64>,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<Vec<Case>, StoreError> {
+        self.check("cases")?;
+        self.inner.cases(guild, before, limit, now).await
+    }
+
+    async fn add_strike(
+        &self,
+        guild: GuildId,
+        member: UserId,
+        case: u64,
+        at: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.check("add_strike")?;
+        self.inner.add_strike(guild, member, case, at, expires).await
+    }
+
+    async fn remove_strike(&self, guild: GuildId, member: UserId, case: u64) -> Result<bool, StoreError> {
+        self.check("remove_strike")?;
+        self.inner.remove_strike(guild, member, case).await
+    }
+
+    async fn strikes(&self, guild: GuildId, member: UserId, since: Timestamp) -> Result<u32, StoreError> {
+        self.check("strikes")?;
+        self.inner.strikes(guild, member, since).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +250,38 @@ mod tests {
         store.heal();
         store.record_gap(guild, "k", "q?", now, keep).await.unwrap();
         assert_eq!(store.top_gaps(guild, 10, now).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn case_operations_fail_when_told_and_pass_through_otherwise() {
+        use crate::ids::MessageId;
+        use crate::moderation::case::{Outcome, Source};
+
+        let store = FaultyStore::new(MemoryStore::default());
+        let guild = GuildId::new(1).unwrap();
+        let member = UserId::new(2).unwrap();
+        let now = Timestamp::from_secs(1_000);
+        let new_case = NewCase {
+            message_id: MessageId::new(3).unwrap(),
+            channel_id: ChannelId::new(4).unwrap(),
+            member_id: member,
+            content: "spam".into(),
+            rules: vec![1],
+            reason: "spam".into(),
+            source: Source::Prefilter,
+            dry_run: false,
+            outcome: Outcome::Pending,
+            created_at: now,
+            actions: Vec::new(),
+            strike: true,
+        };
+        store.fail("open_case");
+        assert!(store.open_case(guild, new_case.clone()).await.is_err());
+        store.fail("add_strike");
+        assert!(store.add_strike(guild, member, 1, now, Timestamp::from_secs(2_000)).await.is_err());
+        store.heal();
+        assert_eq!(store.open_case(guild, new_case).await.unwrap().id, 1, "the failed call took no number");
+        store.add_strike(guild, member, 1, now, Timestamp::from_secs(2_000)).await.unwrap();
+        assert_eq!(store.strikes(guild, member, now).await.unwrap(), 1);
     }
 }

@@ -75,3 +75,18 @@ pub async fn strikes_count_within_the_window(store: &dyn CaseStore) {
     assert!(!store.remove_strike(g, member, 2).await.unwrap(), "removed once");
     assert_eq!(store.strikes(g, member, start).await.unwrap(), 2);
 }
+
+/// Concurrent openings in one guild each get their own number: 1 to 20, none twice, none lost.
+pub async fn cases_are_numbered_atomically_under_concurrency(store: &dyn CaseStore) {
+    let g = guild(26);
+    let now = Timestamp::from_secs(1_800_000_000);
+    let results = futures::future::join_all((1..=20).map(|m| store.open_case(g, new_case(m, now)))).await;
+    let mut ids: Vec<u64> = results.into_iter().map(|r| r.unwrap().id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=20).collect::<Vec<_>>(), "each opening has its own number");
+    let listed = store.cases(g, None, 50, now).await.unwrap();
+    assert_eq!(listed.len(), 20, "every case is stored");
+    let mut messages: Vec<u64> = listed.iter().map(|c| c.body.message_id.get()).collect();
+    messages.sort_unstable();
+    assert_eq!(messages, (1..=20).collect::<Vec<_>>(), "each under its own number");
+}

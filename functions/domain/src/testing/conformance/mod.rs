@@ -17,10 +17,13 @@ mod usage;
 
 use crate::ids::GuildId;
 use crate::ports::{
-    ChannelHistory, ClaimStore, ConversationStore, GapStore, KnowledgeStore, SettingsStore, UsageStore,
+    CaseStore, ChannelHistory, ClaimStore, ConversationStore, GapStore, KnowledgeStore, SettingsStore, UsageStore,
 };
 
-pub use self::cases::{cases_are_numbered_listed_and_updated, strikes_count_within_the_window};
+pub use self::cases::{
+    cases_are_numbered_atomically_under_concurrency, cases_are_numbered_listed_and_updated,
+    strikes_count_within_the_window,
+};
 pub use self::channel_history::channel_history;
 pub use self::claims::{
     claims_are_atomic_under_concurrency, claims_are_exclusive_until_expiry, completed_claims_are_done_until_kept,
@@ -42,7 +45,14 @@ fn guild(n: u64) -> GuildId {
 /// Runs every case; for adapters whose tests want one call.
 pub async fn run_all<S>(store: &S)
 where
-    S: SettingsStore + KnowledgeStore + ConversationStore + ChannelHistory + UsageStore + ClaimStore + GapStore,
+    S: SettingsStore
+        + KnowledgeStore
+        + ConversationStore
+        + ChannelHistory
+        + UsageStore
+        + ClaimStore
+        + GapStore
+        + CaseStore,
 {
     settings_round_trip(store).await;
     knowledge_documents(store).await;
@@ -58,6 +68,9 @@ where
     gaps_expire_unless_asked_again(store).await;
     gaps_with_very_long_keys_are_recorded(store).await;
     gaps_are_atomic_under_concurrency(store).await;
+    cases_are_numbered_listed_and_updated(store).await;
+    cases_are_numbered_atomically_under_concurrency(store).await;
+    strikes_count_within_the_window(store).await;
 }
 
 #[cfg(test)]
@@ -67,7 +80,5 @@ mod tests {
     #[tokio::test]
     async fn the_memory_store_conforms() {
         super::run_all(&MemoryStore::default()).await;
-        super::cases_are_numbered_listed_and_updated(&MemoryStore::default()).await;
-        super::strikes_count_within_the_window(&MemoryStore::default()).await;
     }
 }
