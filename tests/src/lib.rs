@@ -7,6 +7,7 @@
 pub mod fake_discord;
 pub mod fake_gateway;
 pub mod fake_llm;
+pub mod openapi;
 pub mod signer;
 pub mod spawn;
 

@@ -3,9 +3,11 @@
 //! twilight-http keeps Discord's per-route buckets, waits out 429s by their headers and retries,
 //! and stops after a 401 on the bot token. This adapter adds what it leaves to callers: an overall
 //! deadline per call (so a storm of 429s cannot hold a worker forever), a short backoff on 5xx and
-//! network errors, and `allowed_mentions` that ping no one on every message.
+//! network errors, and `allowed_mentions` that ping no one (or only the one member a message
+//! names) on every message. Moderation's calls are in `moderation.rs`.
 
 mod commands;
+mod moderation;
 
 use std::time::Duration;
 
@@ -16,10 +18,10 @@ use steward_domain::message::OutboundMessage;
 use steward_domain::ports::{DiscordError, DiscordErrorKind, DiscordRest};
 use twilight_http::Client;
 use twilight_http::error::ErrorType;
-use twilight_http::request::Request;
 use twilight_http::request::channel::reaction::RequestReactionType;
+use twilight_http::request::{Request, RequestBuilder};
+use twilight_http::response::marker::EmptyBody;
 use twilight_http::routing::Route;
-use twilight_model::channel::Message;
 use twilight_model::channel::message::{AllowedMentions, MessageFlags};
 use twilight_model::id::Id;
 
@@ -38,7 +40,6 @@ pub struct ApiBaseError(String);
 pub struct TwilightRest {
     client: Client,
     no_pings: AllowedMentions,
-    reply_pings_author_only: AllowedMentions,
     deadline: Duration,
 }
 
@@ -79,7 +80,7 @@ impl RestConfig {
 #[derive(serde::Serialize)]
 struct NewMessage<'a> {
     content: &'a str,
-    allowed_mentions: &'a AllowedMentions,
+    allowed_mentions: AllowedMentions,
     #[serde(skip_serializing_if = "Option::is_none")]
     message_reference: Option<Reference>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,14 +131,46 @@ impl TwilightRest {
         if let Some((host, use_http)) = proxy_of(&config.api_base)? {
             builder = builder.proxy(host, use_http);
         }
-        Ok(Self {
-            client: builder.build(),
-            no_pings: AllowedMentions::default(),
-            // A reply notifies the member it answers, and no one else: never @everyone,
-            // roles, or users named in the text.
-            reply_pings_author_only: AllowedMentions { replied_user: true, ..AllowedMentions::default() },
-            deadline: config.deadline,
-        })
+        Ok(Self { client: builder.build(), no_pings: AllowedMentions::default(), deadline: config.deadline })
+    }
+
+    /// Sends the request `build` makes (once per attempt) through [`Self::with_retries`] and
+    /// returns the response body (empty for a 204). Raw requests share the client's buckets and
+    /// 429 handling; a body is sent as JSON.
+    async fn send<F>(&self, operation: &'static str, build: F) -> Result<Vec<u8>, DiscordError>
+    where
+        F: Fn() -> RequestBuilder,
+    {
+        let response = self
+            .with_retries(operation, || {
+                let request = build().build();
+                async move { self.client.request::<EmptyBody>(request?).await }
+            })
+            .await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| DiscordError::new(DiscordErrorKind::Unavailable, operation).with_source(e))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Posts `body` in `channel` and returns the new message's id.
+    async fn post_message(
+        &self,
+        operation: &'static str,
+        channel: ChannelId,
+        body: &NewMessage<'_>,
+    ) -> Result<MessageId, DiscordError> {
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: MessageId,
+        }
+        let body = serde_json::to_vec(body)
+            .map_err(|e| DiscordError::new(DiscordErrorKind::Rejected, operation).with_source(e))?;
+        // twilight's typed builder cannot ask Discord to enforce the nonce.
+        let route = Route::CreateMessage { channel_id: channel.get() };
+        let bytes = self.send(operation, || Request::builder(&route).body(body.clone())).await?;
+        parse::<Created>(operation, &bytes).map(|created| created.id)
     }
 
     /// Runs `call` within the deadline, retrying 5xx and network errors with a short backoff.
@@ -207,6 +240,21 @@ fn classify(error: &twilight_http::Error) -> (DiscordErrorKind, Option<Duration>
     }
 }
 
+/// Reads a JSON response body Discord sent for `operation`.
+fn parse<T: serde::de::DeserializeOwned>(operation: &'static str, bytes: &[u8]) -> Result<T, DiscordError> {
+    serde_json::from_slice(bytes).map_err(|e| DiscordError::new(DiscordErrorKind::Rejected, operation).with_source(e))
+}
+
+/// Who a channel message may ping: no one, except the member it replies to and the one member
+/// it names in [`OutboundMessage::ping`] — never `@everyone`, roles, or other users in the text.
+fn mentions(message: &OutboundMessage) -> AllowedMentions {
+    AllowedMentions {
+        replied_user: message.reply_to.is_some(),
+        users: message.ping.map(|user| Id::new(user.get())).into_iter().collect(),
+        ..AllowedMentions::default()
+    }
+}
+
 fn flags(message: &OutboundMessage) -> MessageFlags {
     if message.ephemeral { MessageFlags::EPHEMERAL } else { MessageFlags::empty() }
 }
@@ -251,37 +299,15 @@ impl DiscordRest for TwilightRest {
     }
 
     async fn create_message(&self, channel: ChannelId, message: &OutboundMessage) -> Result<MessageId, DiscordError> {
-        #[derive(serde::Deserialize)]
-        struct Created {
-            id: MessageId,
-        }
-        let mentions = if message.reply_to.is_some() { &self.reply_pings_author_only } else { &self.no_pings };
         let body = NewMessage {
             content: &message.content,
-            allowed_mentions: mentions,
+            allowed_mentions: mentions(message),
             // If the member deleted their message meanwhile, post the answer anyway.
             message_reference: message.reply_to.map(|id| Reference { message_id: id, fail_if_not_exists: false }),
             nonce: message.nonce.as_deref(),
             enforce_nonce: message.nonce.is_some(),
         };
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| DiscordError::new(DiscordErrorKind::Rejected, "create message").with_source(e))?;
-        let response = self
-            .with_retries("create message", || {
-                // twilight's typed builder cannot ask Discord to enforce the nonce; the raw request
-                // goes through the same client, buckets and 429 handling (JSON content type).
-                let route = Route::CreateMessage { channel_id: channel.get() };
-                let request = Request::builder(&route).body(body.clone()).build();
-                async move { self.client.request::<Message>(request?).await }
-            })
-            .await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| DiscordError::new(DiscordErrorKind::Unavailable, "read created message").with_source(e))?;
-        serde_json::from_slice::<Created>(&bytes)
-            .map(|created| created.id)
-            .map_err(|e| DiscordError::new(DiscordErrorKind::Rejected, "read created message").with_source(e))
+        self.post_message("create message", channel, &body).await
     }
 
     async fn react(&self, channel: ChannelId, message: MessageId, emoji: &str) -> Result<(), DiscordError> {
