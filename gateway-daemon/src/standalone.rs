@@ -12,6 +12,8 @@ use steward_config::Config;
 use steward_discord::{RestConfig, TwilightRest};
 use steward_domain::ask::AskIntake;
 use steward_domain::clock::{Clock, SystemClock};
+use steward_domain::ids::UserId;
+use steward_domain::moderation::admin::{Deployment, ModerationAdmin};
 use steward_domain::ports::Ports;
 use steward_domain::worker::Worker;
 use steward_embedded::SqliteStore;
@@ -77,7 +79,8 @@ impl App {
         if let Some(embedder) = &embedder {
             search = search.with_embedder(Arc::clone(embedder));
         }
-        let ports = Ports::with_store(&shared, Arc::new(search), model, discord, clock.clone());
+        let ports =
+            Ports::with_store(&shared, Arc::new(search), Arc::clone(&model), Arc::clone(&discord), clock.clone());
         let worker = tokio::spawn(run_worker(rx, Worker::new(&ports, config.answer_config())));
 
         let metrics = Arc::new(Metrics::default());
@@ -99,7 +102,15 @@ impl App {
                 settings: shared.clone(),
                 knowledge: shared.clone(),
                 embedder,
-                moderation: None,
+                moderation: Some(ModerationAdmin {
+                    cases: shared.clone(),
+                    usage: shared.clone(),
+                    rest: discord,
+                    model,
+                    bot: config.discord.application_id.and_then(|app| UserId::new(app.get()).ok()),
+                    clock: clock.clone(),
+                    deployment: Deployment { gateway_running: Some(gateway.is_some()), message_content_intent: None },
+                }),
                 usage: shared.clone(),
                 gaps: shared,
                 clock,

@@ -19,8 +19,9 @@ forbid() {
 
 forbid steward-domain '^(aws-|twilight-|axum|lambda_|reqwest|hyper|rusqlite|tantivy|tokio$)' 'AWS, Discord, HTTP, Lambda, storage or runtime crates'
 forbid interactions '^(twilight-|reqwest|tantivy|rusqlite|aws-sdk-sqs)' 'Discord REST, the model client, search or SQLite (it only verifies, checks and publishes)'
-# The settings API links the OpenAI-compatible client for embeddings only: documents it adds get their vectors.
-forbid settings-api '^(twilight-|tantivy|rusqlite|aws-sdk-eventbridge)' 'Discord, search, SQLite or EventBridge'
+# The settings API links the OpenAI-compatible client (embeddings of added documents, the moderation
+# sandbox) and Discord REST (moderation undo and health), never the gateway, search, SQLite or EventBridge.
+forbid settings-api '^(twilight-gateway|tantivy|rusqlite|aws-sdk-eventbridge)' 'the gateway, search, SQLite or EventBridge'
 forbid worker '^(axum|rusqlite|aws-sdk-eventbridge$)' 'axum, SQLite or the EventBridge SDK (it receives events, it does not publish)'
 
 if [ "$fail" -ne 0 ]; then

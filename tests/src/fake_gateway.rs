@@ -399,6 +399,8 @@ pub struct MessageSpec<'a> {
     pub mentions_bot: bool,
     /// The id of a bot message this one replies to.
     pub reply_to_bot: Option<u64>,
+    /// The author's roles (Discord sends them in `member.roles`).
+    pub roles: &'a [u64],
 }
 
 impl Default for MessageSpec<'_> {
@@ -413,6 +415,7 @@ impl Default for MessageSpec<'_> {
             content: "hello",
             mentions_bot: false,
             reply_to_bot: None,
+            roles: &[],
         }
     }
 }
@@ -436,7 +439,7 @@ pub fn message_create(spec: MessageSpec<'_>) -> Value {
         "channel_id": spec.channel.to_string(),
         "guild_id": spec.guild.to_string(),
         "author": user(spec.author, spec.author_name, spec.author_is_bot),
-        "member": {"roles": [], "joined_at": "2026-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false,
+        "member": {"roles": spec.roles.iter().map(ToString::to_string).collect::<Vec<_>>(), "joined_at": "2026-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false,
                    "flags": 0, "nick": null},
         "content": content,
         "timestamp": "2026-11-21T12:00:00.000000+00:00",

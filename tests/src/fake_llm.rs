@@ -33,7 +33,11 @@ struct Inner {
     behaviour: LlmBehaviour,
     requests: Vec<Value>,
     embedded: Vec<String>,
+    verdicts: Vec<Value>,
 }
+
+/// The words the fake moderation judge takes for a clear violation of R1 (it quotes them).
+pub const FAKE_VIOLATION: &str = "cheap followers";
 
 /// Words the fake embeddings model takes to mean the same (`money` back is a refund).
 pub const FAKE_SYNONYMS: &[&[&str]] = &[&["refunds", "refund", "money", "reembolso"]];
@@ -52,6 +56,7 @@ impl FakeLlm {
             behaviour: LlmBehaviour::Grounded,
             requests: Vec::new(),
             embedded: Vec::new(),
+            verdicts: Vec::new(),
         }));
         let app = Router::new()
             .route("/v1/chat/completions", post(complete))
@@ -69,6 +74,20 @@ impl FakeLlm {
     /// Every chat request body received.
     pub fn requests(&self) -> Vec<Value> {
         self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// Queues a verdict the judge answers next instead of its own (a model that was fooled).
+    pub fn push_verdict(&self, verdict: Value) {
+        self.inner.lock().unwrap().verdicts.push(verdict);
+    }
+
+    /// Every moderation request received (the data between the markers, parsed).
+    pub fn judged(&self) -> Vec<Value> {
+        self.requests()
+            .iter()
+            .filter(|body| body["messages"][0]["content"].as_str().is_some_and(|s| s.starts_with(JUDGE_PROMPT)))
+            .filter_map(|body| judged_data(body["messages"][1]["content"].as_str().unwrap_or_default()))
+            .collect()
     }
 
     /// Every text embedded, in order.
@@ -109,6 +128,41 @@ fn reply(content: &str) -> Response {
     .into_response()
 }
 
+/// How Steward's moderation prompt starts.
+const JUDGE_PROMPT: &str = "You are the moderation judge";
+
+/// The JSON between `<<DATA-…>>` and `<<END-…>>` in a moderation request.
+fn judged_data(user: &str) -> Option<Value> {
+    let start = user.find(">>\n")? + 3;
+    let end = user.rfind("\n<<END-")?;
+    serde_json::from_str(user.get(start..end)?).ok()
+}
+
+/// The fake judge: a message containing [`FAKE_VIOLATION`] clearly breaks R1; others are clean.
+fn judge(data: &Value) -> Value {
+    let verdicts: Vec<Value> = data["messages"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .map(|m| {
+                    let content = m["content"].as_str().unwrap_or_default().to_lowercase();
+                    let violation = content.contains(FAKE_VIOLATION);
+                    json!({
+                        "ref": m["ref"], "violation": violation,
+                        "rule_ids": if violation { json!(["R1"]) } else { json!([]) },
+                        "severity": if violation { "high" } else { "none" },
+                        "confidence": 0.95,
+                        "evidence": if violation { FAKE_VIOLATION } else { "" },
+                        "reason": if violation { "Advertising." } else { "Fine." }
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({ "verdicts": verdicts })
+}
+
 /// The first passage's text in a Steward system prompt, if any.
 fn first_passage(system: &str) -> Option<String> {
     let start = system.find("\n[1] ")?;
@@ -126,6 +180,18 @@ async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value
         inner.behaviour.clone()
     };
     let system = body["messages"][0]["content"].as_str().unwrap_or_default().to_owned();
+    if system.starts_with(JUDGE_PROMPT) {
+        let forged = {
+            let mut inner = inner.lock().unwrap();
+            (!inner.verdicts.is_empty()).then(|| inner.verdicts.remove(0))
+        };
+        if behaviour == LlmBehaviour::Fail {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response();
+        }
+        let data = judged_data(body["messages"][1]["content"].as_str().unwrap_or_default()).unwrap_or_default();
+        let verdict = forged.unwrap_or_else(|| judge(&data));
+        return reply(&verdict.to_string());
+    }
     if system.starts_with("You watch a Discord community channel") {
         // The smart-mode decision: a question with matching passages deserves an answer.
         let message = body["messages"][1]["content"].as_str().unwrap_or_default();

@@ -50,11 +50,13 @@ pub enum DropReason {
     NotAddressed,
     /// `/ask`-only mode with moderation off.
     AskOnly,
+    /// An edit, and moderation (the only feature that reads edits) is off.
+    EditNotModerated,
 }
 
 impl DropReason {
     /// Every reason, for exporting metrics with zeroes.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::OwnMessage,
         Self::Bot,
         Self::Webhook,
@@ -64,6 +66,7 @@ impl DropReason {
         Self::ChannelNotAllowed,
         Self::NotAddressed,
         Self::AskOnly,
+        Self::EditNotModerated,
     ];
 
     /// The metric label.
@@ -79,6 +82,7 @@ impl DropReason {
             Self::ChannelNotAllowed => "channel_not_allowed",
             Self::NotAddressed => "not_addressed",
             Self::AskOnly => "ask_only",
+            Self::EditNotModerated => "edit_not_moderated",
         }
     }
 }
@@ -88,6 +92,30 @@ impl DropReason {
 /// # Errors
 /// Returns the [`DropReason`] when no feature needs the message.
 pub fn relay(settings: &GuildSettings, message: &Incoming) -> Result<(), DropReason> {
+    authored_by_a_member(message)?;
+    // Moderation reads every message everywhere, whatever the response mode (F14).
+    if settings.enabled && settings.moderation.enabled {
+        return Ok(());
+    }
+    let addressed = message.mentions_bot || message.replies_to_bot;
+    settings.answers_in(message.channel, addressed).map_err(DropReason::from)
+}
+
+/// Whether an edit of a message (MESSAGE_UPDATE with changed content) must be forwarded: only
+/// moderation reads edits, so a message cleaned up after it was judged is judged again.
+///
+/// # Errors
+/// Returns the [`DropReason`] when moderation does not need it.
+pub fn relay_edit(settings: &GuildSettings, message: &Incoming) -> Result<(), DropReason> {
+    authored_by_a_member(message)?;
+    if !settings.enabled {
+        return Err(DropReason::Disabled);
+    }
+    if settings.moderation.enabled { Ok(()) } else { Err(DropReason::EditNotModerated) }
+}
+
+/// Whether a member wrote it in a guild (not Steward, a bot, a webhook or Discord itself).
+fn authored_by_a_member(message: &Incoming) -> Result<(), DropReason> {
     if message.from_self {
         return Err(DropReason::OwnMessage);
     }
@@ -103,12 +131,7 @@ pub fn relay(settings: &GuildSettings, message: &Incoming) -> Result<(), DropRea
     if message.guild.is_none() {
         return Err(DropReason::DirectMessage);
     }
-    // Moderation reads every message everywhere, whatever the response mode (F14).
-    if settings.enabled && settings.moderation.enabled {
-        return Ok(());
-    }
-    let addressed = message.mentions_bot || message.replies_to_bot;
-    settings.answers_in(message.channel, addressed).map_err(DropReason::from)
+    Ok(())
 }
 
 impl From<Silence> for DropReason {
@@ -184,6 +207,20 @@ mod tests {
         let mut settings = moderated(ResponseMode::AskOnly);
         settings.allowed_channels = vec![ChannelId::new(9).unwrap()];
         assert_eq!(relay(&settings, &message()), Ok(()));
+    }
+
+    #[test]
+    fn edits_are_forwarded_only_for_moderation() {
+        let settings = moderated(ResponseMode::AskOnly);
+        assert_eq!(relay_edit(&settings, &message()), Ok(()));
+        assert_eq!(relay_edit(&settings, &Incoming { from_bot: true, ..message() }), Err(DropReason::Bot));
+        let plain = GuildSettings { response_mode: ResponseMode::AllMessages, ..GuildSettings::default() };
+        assert_eq!(
+            relay_edit(&plain, &Incoming { mentions_bot: true, ..message() }),
+            Err(DropReason::EditNotModerated)
+        );
+        let off = GuildSettings { enabled: false, ..settings };
+        assert_eq!(relay_edit(&off, &message()), Err(DropReason::Disabled));
     }
 
     #[test]

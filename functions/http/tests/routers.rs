@@ -180,7 +180,7 @@ fn api_with_fakes(token: Option<&str>, embedder: Option<WordEmbedder>) -> (Route
         model: Arc::new(fakes.model.clone()),
         bot: Some(UserId::new(FAKE_BOT).unwrap()),
         clock: fakes.clock.clone(),
-        deployment: Deployment { gateway_running: true, message_content_intent: None },
+        deployment: Deployment { gateway_running: Some(true), message_content_intent: None },
     };
     let state = SettingsApiState {
         moderation: Some(moderation),

@@ -37,6 +37,7 @@ const MAX_BACKLOG: usize = 10_000;
 const FLAGS: EventTypeFlags = EventTypeFlags::READY
     .union(EventTypeFlags::RESUMED)
     .union(EventTypeFlags::MESSAGE_CREATE)
+    .union(EventTypeFlags::MESSAGE_UPDATE)
     .union(EventTypeFlags::GATEWAY_HELLO)
     .union(EventTypeFlags::GATEWAY_INVALIDATE_SESSION)
     .union(EventTypeFlags::GATEWAY_RECONNECT);
@@ -253,24 +254,40 @@ impl State {
                 tracing::info!(resumable, "gateway session invalidated");
             }
             GatewayEvent::GatewayReconnect => tracing::info!("gateway asked to reconnect"),
-            GatewayEvent::MessageCreate(message) => {
-                metrics.received.fetch_add(1, Ordering::Relaxed);
-                let Some(bot) = self.bot else { return };
-                let Some(incoming) = convert::incoming(&message, bot) else { return };
-                let verdict = match incoming.guild {
-                    Some(guild) => steward_domain::relay::relay(&*self.gateway.settings.get(guild).await, &incoming),
-                    None => Err(steward_domain::relay::DropReason::DirectMessage),
-                };
-                match verdict.map(|()| convert::channel_message(&message, &incoming, bot, self.application)) {
-                    Ok(Some(forwarded)) => {
-                        let arrival = Arrival { session: self.session, sequence };
-                        self.backlog.push(arrival, Event::MessageCreated(forwarded));
-                    }
-                    Ok(None) => metrics.dropped(steward_domain::relay::DropReason::DirectMessage),
-                    Err(reason) => metrics.dropped(reason),
-                }
+            GatewayEvent::MessageCreate(message) => self.relay(&message, sequence, false).await,
+            // Only a member's own edit sets `edited_timestamp` (embeds unfurling do not).
+            GatewayEvent::MessageUpdate(update) if update.edited_timestamp.is_some() => {
+                self.relay(&update, sequence, true).await;
             }
             _ => {}
+        }
+    }
+
+    /// Queues a message (or a member's edit of one) for the worker when a feature needs it.
+    async fn relay(&mut self, message: &twilight_model::channel::Message, sequence: Option<u64>, edit: bool) {
+        let metrics = &self.gateway.metrics;
+        metrics.received.fetch_add(1, Ordering::Relaxed);
+        let Some(bot) = self.bot else { return };
+        let Some(incoming) = convert::incoming(message, bot) else { return };
+        let verdict = match incoming.guild {
+            Some(guild) => {
+                let settings = self.gateway.settings.get(guild).await;
+                if edit {
+                    steward_domain::relay::relay_edit(&settings, &incoming)
+                } else {
+                    steward_domain::relay::relay(&settings, &incoming)
+                }
+            }
+            None => Err(steward_domain::relay::DropReason::DirectMessage),
+        };
+        match verdict.map(|()| convert::channel_message(message, &incoming, bot, self.application)) {
+            Ok(Some(mut forwarded)) => {
+                forwarded.edited = edit;
+                let arrival = Arrival { session: self.session, sequence };
+                self.backlog.push(arrival, Event::MessageCreated(forwarded));
+            }
+            Ok(None) => metrics.dropped(steward_domain::relay::DropReason::DirectMessage),
+            Err(reason) => metrics.dropped(reason),
         }
     }
 

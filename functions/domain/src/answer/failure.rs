@@ -76,6 +76,12 @@ pub enum WorkError {
     /// Even the failure message could not be posted.
     #[error("could not reach the member")]
     Discord(#[source] DiscordError),
+    /// Moderation could not finish (its store, or the guild's roles); a redelivery tries again.
+    #[error("could not moderate the message")]
+    Moderation(#[from] crate::moderation::ModerationError),
+    /// The guild's settings could not be read.
+    #[error("could not read the settings")]
+    Settings(#[source] StoreError),
 }
 
 impl WorkError {
@@ -83,8 +89,10 @@ impl WorkError {
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Claim(error) => error.is_retryable(),
+            Self::Claim(error) | Self::Settings(error) => error.is_retryable(),
             Self::Discord(_) => false,
+            Self::Moderation(crate::moderation::ModerationError::Store(error)) => error.is_retryable(),
+            Self::Moderation(crate::moderation::ModerationError::Roles(error)) => error.is_retryable(),
         }
     }
 }

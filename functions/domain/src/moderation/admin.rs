@@ -38,8 +38,9 @@ pub struct Problem {
 /// What the deployment knows about itself that health reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deployment {
-    /// Whether a gateway connection feeds messages to moderation.
-    pub gateway_running: bool,
+    /// Whether a gateway connection feeds messages to moderation, when this process can tell
+    /// (standalone can; the AWS settings API cannot see the daemon: check its `/healthz`).
+    pub gateway_running: Option<bool>,
     /// Whether the bot was granted the Message Content intent, when known.
     pub message_content_intent: Option<bool>,
 }
@@ -69,7 +70,8 @@ pub struct ModerationAdmin {
     pub rest: Arc<dyn ModerationRest>,
     /// The judge (sandbox).
     pub model: Arc<dyn ChatModel>,
-    /// The bot's user id, for its roles; `None` when unknown.
+    /// The bot's user id, for its roles; `None` when unknown. A bot's user id is its
+    /// application's id.
     pub bot: Option<UserId>,
     /// Time.
     pub clock: Arc<dyn Clock>,
@@ -229,7 +231,7 @@ impl ModerationAdmin {
     pub async fn health(&self, guild: GuildId, settings: &GuildSettings) -> Vec<Problem> {
         let mut problems = Vec::new();
         let moderation = &settings.moderation;
-        if !self.deployment.gateway_running {
+        if self.deployment.gateway_running == Some(false) {
             problems.push(problem(
                 "gateway_not_running",
                 None,

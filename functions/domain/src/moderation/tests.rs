@@ -389,7 +389,7 @@ fn admin(fakes: &Fakes, gateway_running: bool) -> super::admin::ModerationAdmin 
         model: Arc::new(fakes.model.clone()),
         bot: Some(UserId::new(FAKE_BOT).unwrap()),
         clock: fakes.clock.clone(),
-        deployment: super::admin::Deployment { gateway_running, message_content_intent: None },
+        deployment: super::admin::Deployment { gateway_running: Some(gateway_running), message_content_intent: None },
     }
 }
 

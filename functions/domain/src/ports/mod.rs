@@ -54,15 +54,24 @@ pub struct Ports {
     pub claims: Arc<dyn ClaimStore>,
     /// Questions the knowledge base could not answer.
     pub gaps: Arc<dyn GapStore>,
+    /// Moderation cases and strikes.
+    pub cases: Arc<dyn CaseStore>,
     /// Knowledge-base search.
     pub search: Arc<dyn KnowledgeSearch>,
     /// The language model.
     pub model: Arc<dyn ChatModel>,
     /// Discord.
     pub discord: Arc<dyn DiscordRest>,
+    /// Discord's moderation calls.
+    pub moderation: Arc<dyn ModerationRest>,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }
+
+/// A Discord client that serves both Discord ports (the twilight adapter and the fake do).
+pub trait DiscordClient: DiscordRest + ModerationRest + 'static {}
+
+impl<T> DiscordClient for T where T: DiscordRest + ModerationRest + 'static {}
 
 /// A store that serves every store port the worker needs (the SQLite and DynamoDB adapters do).
 pub trait WorkerStore:
@@ -78,11 +87,11 @@ impl<T> WorkerStore for T where
 impl Ports {
     /// The bundle with every store port served by `store`.
     #[must_use]
-    pub fn with_store<S: WorkerStore>(
+    pub fn with_store<S: WorkerStore, D: DiscordClient>(
         store: &Arc<S>,
         search: Arc<dyn KnowledgeSearch>,
         model: Arc<dyn ChatModel>,
-        discord: Arc<dyn DiscordRest>,
+        discord: Arc<D>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -92,9 +101,11 @@ impl Ports {
             history: store.clone(),
             claims: store.clone(),
             gaps: store.clone(),
+            cases: store.clone(),
             search,
             model,
-            discord,
+            discord: discord.clone(),
+            moderation: discord,
             clock,
         }
     }
