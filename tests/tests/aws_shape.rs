@@ -285,3 +285,68 @@ fn worker(store: &Arc<DynamoStore>, llm_base: &str, discord_base: &str, clock: A
     let ports = Ports::with_store(store, search, Arc::new(OpenAiChat::new(openai).unwrap()), Arc::new(rest), clock);
     Worker::new(&ports, AnswerConfig::default())
 }
+
+#[tokio::test]
+async fn moderation_in_ask_only_mode_acts_once_per_eventbridge_delivery_with_cases_in_dynamodb() {
+    use steward_domain::ids::{GuildId, RoleId, UserId};
+    use steward_domain::moderation::hierarchy::{GuildRoles, Permissions, Role};
+    use steward_domain::ports::{CaseStore, SettingsStore};
+    use steward_domain::settings::{GuildSettings, ResponseMode};
+
+    require_emulator();
+    let aws = aws_config::load_from_env().await;
+    let table = format!("steward-mod-{}", uuid::Uuid::new_v4().simple());
+    let store = Arc::new(DynamoStore::from_sdk_config(&aws, &table));
+    create_table(store.client(), &table).await.unwrap();
+    let guild = GuildId::new(1_200_000_000_000_000_000).unwrap();
+    let bot = UserId::new(1_300_000_000_000_000_001).unwrap();
+
+    // GIVEN moderation in /ask-only mode, in DynamoDB, and a guild where the bot can moderate
+    let mut settings = GuildSettings { response_mode: ResponseMode::AskOnly, ..GuildSettings::default() };
+    settings.moderation.enabled = true;
+    settings.moderation.rules = "No spam.".into();
+    store.put_settings(guild, &settings).await.unwrap();
+    let discord = FakeDiscord::start().await;
+    let role = RoleId::new(77).unwrap();
+    let everyone = RoleId::new(guild.get()).unwrap();
+    discord.set_guild(&GuildRoles {
+        guild,
+        owner: UserId::new(5).unwrap(),
+        roles: vec![
+            Role { id: everyone, position: 0, permissions: Permissions::SEND_MESSAGES },
+            Role {
+                id: role,
+                position: 3,
+                permissions: Permissions(Permissions::MANAGE_MESSAGES.0 | Permissions::SEND_MESSAGES.0),
+            },
+        ],
+    });
+    discord.set_member_roles(bot, &[role]);
+    let worker = worker(&store, &FakeLlm::start().await.base, &discord.base, Arc::new(SystemClock));
+
+    // WHEN EventBridge delivers a member's spam, and then delivers it again
+    let envelope = json!({
+        "version": "0", "id": "e1", "detail-type": "discord.message", "source": "steward",
+        "account": "000000000000", "time": "2026-11-21T12:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {
+            "message_id": "7001", "application_id": APP_ID.to_string(), "bot_user_id": bot.to_string(),
+            "guild_id": guild.to_string(), "channel_id": "1210000000000000000", "author_id": "1220000000000000000",
+            "author_name": "ana", "content": "cheap followers at followers.example", "mentions_bot": false,
+            "replies_to_bot": false, "sent_at": 1_795_000_000_000_i64, "author_roles": [], "channel_name": "general"
+        }
+    });
+    let first = steward_worker::handle(&worker, envelope.clone()).await.unwrap().unwrap();
+    let again = steward_worker::handle(&worker, envelope).await.unwrap().unwrap();
+
+    // THEN the message is deleted once, the case is in DynamoDB, and the redelivery does nothing
+    assert!(matches!(first, Handled::Moderated(ref m) if m.deleted()), "{first:?}");
+    assert!(matches!(again, Handled::Message(_) | Handled::Moderated(_)));
+    let deletes: Vec<_> =
+        discord.requests().into_iter().filter(|r| r.method == "DELETE" && r.path.ends_with("/messages/7001")).collect();
+    assert_eq!(deletes.len(), 1);
+    let cases = store.cases(guild, None, 10, Timestamp::from_secs(1_795_000_000)).await.unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].body.content, "cheap followers at followers.example");
+    let used = store.used(guild, Month::containing(SystemClock.now())).await.unwrap();
+    assert_eq!(used, 1, "one AI check");
+}
