@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::gateway::directory::CachedRoles;
 use crate::gateway::metrics::Metrics;
 use crate::gateway::{self, Gateway, GatewayOptions};
 use crate::local_bus::{LocalBus, local_bus, run_worker};
@@ -79,15 +80,20 @@ impl App {
         if let Some(embedder) = &embedder {
             search = search.with_embedder(Arc::clone(embedder));
         }
-        let ports =
-            Ports::with_store(&shared, Arc::new(search), Arc::clone(&model), Arc::clone(&discord), clock.clone());
-        let worker = tokio::spawn(run_worker(rx, Worker::new(&ports, config.answer_config())));
-
         let metrics = Arc::new(Metrics::default());
         // Without a bot token and application id there is no gateway; the banner says so.
         let gateway =
             Gateway::from_config(config, shared.clone(), Arc::new(bus.clone()), Arc::clone(&metrics), clock.clone())
                 .ok();
+
+        let mut ports =
+            Ports::with_store(&shared, Arc::new(search), Arc::clone(&model), Arc::clone(&discord), clock.clone());
+        if let Some((_, gateway)) = &gateway {
+            // Moderation reads the guild's roles from what the gateway saw, REST only before that.
+            ports.moderation = Arc::new(CachedRoles::new(Arc::clone(&discord), gateway.directory.clone()));
+        }
+        let moderation_rest = Arc::clone(&ports.moderation);
+        let worker = tokio::spawn(run_worker(rx, Worker::new(&ports, config.answer_config())));
 
         let intake = AskIntake::new(shared.clone(), shared.clone(), Arc::new(bus.clone()), clock.clone());
         let router = Router::new()
@@ -105,7 +111,7 @@ impl App {
                 moderation: Some(ModerationAdmin {
                     cases: shared.clone(),
                     usage: shared.clone(),
-                    rest: discord,
+                    rest: moderation_rest,
                     model,
                     bot: config.discord.application_id.and_then(|app| UserId::new(app.get()).ok()),
                     clock: clock.clone(),

@@ -206,7 +206,8 @@ fn member(user_id: &str, roles: &[RoleId], communication_disabled_until: &Value)
 }
 
 /// A guild, as `GET /guilds/{g}` answers it.
-fn guild(guild: &GuildRoles) -> Value {
+#[must_use]
+pub fn guild(guild: &GuildRoles) -> Value {
     let roles: Vec<Value> = guild
         .roles
         .iter()

@@ -468,3 +468,31 @@ pub fn message_create(spec: MessageSpec<'_>) -> Value {
     }
     message
 }
+
+/// A GUILD_CREATE payload: `guild` (owner and roles, as `GET /guilds/{g}` shows them) with text
+/// `channels` (id, name) and `threads` (id, name, parent id).
+#[must_use]
+pub fn guild_create(
+    guild: &steward_domain::moderation::hierarchy::GuildRoles,
+    channels: &[(u64, &str)],
+    threads: &[(u64, &str, u64)],
+) -> Value {
+    let guild_id = guild.guild.to_string();
+    let mut payload = crate::fake_discord::guild(guild);
+    let channel = |id: u64, name: &str, kind: u8, parent: Option<u64>| {
+        json!({"id": id.to_string(), "type": kind, "guild_id": guild_id, "name": name, "position": 0,
+               "permission_overwrites": [], "parent_id": parent.map(|p| p.to_string()), "nsfw": false})
+    };
+    payload["channels"] = channels.iter().map(|(id, name)| channel(*id, name, 0, None)).collect();
+    payload["threads"] = threads.iter().map(|(id, name, parent)| channel(*id, name, 11, Some(*parent))).collect();
+    payload["joined_at"] = json!("2026-01-01T00:00:00.000000+00:00");
+    payload["large"] = json!(false);
+    payload["member_count"] = json!(3);
+    payload["members"] = json!([]);
+    payload["voice_states"] = json!([]);
+    payload["presences"] = json!([]);
+    payload["stage_instances"] = json!([]);
+    payload["guild_scheduled_events"] = json!([]);
+    payload["unavailable"] = json!(false);
+    payload
+}

@@ -238,3 +238,50 @@ async fn the_owner_and_members_above_the_bot_are_never_acted_on() {
     assert_eq!(ban["detail"], "role_below_bot");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn guild_create_tells_channel_names_thread_parents_and_roles_without_rest() {
+    use steward_tests::fake_gateway::guild_create;
+    const HELP: u64 = 1_210_000_000_000_000_001;
+    const THREAD: u64 = 1_210_000_000_000_000_002;
+    let app = spawn_app().await;
+    app.discord.set_member_roles(UserId::new(BOT_USER_ID).unwrap(), &[RoleId::new(BOT_ROLE).unwrap()]);
+    app.settings(
+        GUILD,
+        json!({"response_mode": "ask_only", "moderation": {"enabled": true, "rules": "No spam.", "exempt_channels": [HELP.to_string()]}}),
+    )
+    .await;
+    app.wait_for_gateway().await;
+    // Only the gateway knows the guild: GET /guilds/{g} would answer 404.
+    app.gateway.dispatch(
+        "GUILD_CREATE",
+        guild_create(&guild(), &[(CHANNEL, "general"), (HELP, "help")], &[(THREAD, "my question", HELP)]),
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = app.discord.requests().len();
+
+    app.gateway.message(message_create(MessageSpec {
+        id: 1101,
+        channel: THREAD,
+        content: "cheap followers in a thread",
+        ..MessageSpec::default()
+    }));
+    app.gateway.message(message(1102, "cheap followers in general"));
+    app.discord.wait_for("/messages/1102", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(app.discord.requests_to("/messages/1101").is_empty(), "a thread of an exempt channel is exempt");
+    let guild_reads =
+        app.discord.requests()[before..].iter().filter(|r| r.path.ends_with(&format!("/guilds/{GUILD}"))).count();
+    assert_eq!(guild_reads, 0, "roles came from GUILD_CREATE");
+    let judged = app.llm.judged();
+    assert_eq!(judged.len(), 1);
+    assert_eq!(judged[0]["messages"][0]["channel"], "general", "the model sees the channel's name");
+    app.stop().await;
+}
+
+#[test]
+fn the_fake_guild_create_is_what_twilight_reads() {
+    let payload = steward_tests::fake_gateway::guild_create(&guild(), &[(CHANNEL, "general")], &[(7, "t", CHANNEL)]);
+    let parsed: Result<twilight_model::gateway::payload::incoming::GuildCreate, _> = serde_json::from_value(payload);
+    assert!(matches!(parsed, Ok(twilight_model::gateway::payload::incoming::GuildCreate::Available(_))), "{parsed:?}");
+}

@@ -8,6 +8,7 @@
 
 pub mod checkpoint;
 pub mod convert;
+pub mod directory;
 pub mod forward;
 pub mod metrics;
 pub mod settings_cache;
@@ -126,6 +127,8 @@ pub struct Gateway {
     pub metrics: Arc<Metrics>,
     /// The application the bot token belongs to.
     pub application_id: ApplicationId,
+    /// Channel names, thread parents and guild roles seen on the gateway.
+    pub directory: directory::Directory,
 }
 
 impl Gateway {
@@ -153,7 +156,10 @@ impl Gateway {
             state_dir: config.data_dir.clone(),
         };
         let settings = Arc::new(SettingsCache::with_clock(settings, settings_cache::TTL, clock));
-        Ok((options, Arc::new(Self { settings, forward, metrics, application_id })))
+        Ok((
+            options,
+            Arc::new(Self { settings, forward, metrics, application_id, directory: directory::Directory::default() }),
+        ))
     }
 
     /// The gateway's clock (checkpoint times, resume ages): the one its settings cache ages

@@ -38,6 +38,19 @@ const FLAGS: EventTypeFlags = EventTypeFlags::READY
     .union(EventTypeFlags::RESUMED)
     .union(EventTypeFlags::MESSAGE_CREATE)
     .union(EventTypeFlags::MESSAGE_UPDATE)
+    // What the directory learns: channel names, thread parents, the owner and roles.
+    .union(EventTypeFlags::GUILD_CREATE)
+    .union(EventTypeFlags::GUILD_UPDATE)
+    .union(EventTypeFlags::GUILD_DELETE)
+    .union(EventTypeFlags::ROLE_CREATE)
+    .union(EventTypeFlags::ROLE_UPDATE)
+    .union(EventTypeFlags::ROLE_DELETE)
+    .union(EventTypeFlags::CHANNEL_CREATE)
+    .union(EventTypeFlags::CHANNEL_UPDATE)
+    .union(EventTypeFlags::CHANNEL_DELETE)
+    .union(EventTypeFlags::THREAD_CREATE)
+    .union(EventTypeFlags::THREAD_UPDATE)
+    .union(EventTypeFlags::THREAD_DELETE)
     .union(EventTypeFlags::GATEWAY_HELLO)
     .union(EventTypeFlags::GATEWAY_INVALIDATE_SESSION)
     .union(EventTypeFlags::GATEWAY_RECONNECT);
@@ -221,6 +234,7 @@ impl State {
     /// Handles one gateway event that arrived with `sequence` in the current session.
     async fn handle(&mut self, event: GatewayEvent, sequence: Option<u64>) {
         let metrics = &self.gateway.metrics;
+        self.gateway.directory.observe(&event);
         match event {
             GatewayEvent::GatewayHello(_) => {
                 self.hellos += 1;
@@ -283,6 +297,10 @@ impl State {
         match verdict.map(|()| convert::channel_message(message, &incoming, bot, self.application)) {
             Ok(Some(mut forwarded)) => {
                 forwarded.edited = edit;
+                if let Some(channel) = self.gateway.directory.channel(forwarded.channel_id) {
+                    forwarded.channel_name = channel.name;
+                    forwarded.parent_channel_id = channel.parent;
+                }
                 let arrival = Arrival { session: self.session, sequence };
                 self.backlog.push(arrival, Event::MessageCreated(forwarded));
             }
@@ -389,6 +407,7 @@ mod tests {
             forward,
             metrics: Arc::new(Metrics::default()),
             application_id: ApplicationId::new(1).unwrap(),
+            directory: crate::gateway::directory::Directory::default(),
         });
         State::new(gateway, checkpoint::path(dir, 0), None)
     }
