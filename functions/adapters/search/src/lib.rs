@@ -4,6 +4,30 @@
 //! Each guild's index is built in RAM from the store's chunks and cached under the knowledge
 //! base's versions, so a document added or deleted anywhere is searchable on the next question
 //! without a restart, and an unchanged knowledge base is never re-indexed.
+//!
+//! The search is language-aware. The schema has one title/heading/text field set per language
+//! Steward speaks (`text_en`, `text_es`, `text_pl` …), each analyzed with that language's
+//! stemmer ([`analyzer`]). A chunk is indexed in the fields of the language its text is written
+//! in ([`Language::detect`](Written::detect), else the knowledge base's dominant language, else
+//! English), and only there. A query is parsed over the fields of every language the knowledge
+//! base has chunks in, so tantivy analyzes it once per such language: an English question over
+//! an English knowledge base is stemmed as English, a Spanish one over a Spanish knowledge base
+//! as Spanish, and a mixed knowledge base is searched in each of its languages (a chunk matches
+//! only through its own language's fields, so nothing is counted twice). A knowledge base in
+//! one language therefore scores exactly as a single-analyzer index would.
+//!
+//! The relevance ("I don't know") is judged in one language: the question's, when the
+//! knowledge base has chunks in it, else the language most of its chunks are in. Word rarity
+//! is counted among that language's chunks. tantivy's BM25 statistics are per field over the
+//! whole index, so in a mixed knowledge base a minority language's lengths and rarities are
+//! measured against every chunk, a small bias across languages and none within one.
+
+mod analyzer;
+mod fields;
+mod fusion;
+#[cfg(test)]
+mod language_tests;
+mod polish;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,18 +43,13 @@ use steward_domain::ports::{
 };
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
-use tantivy::schema::{Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
-};
+use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, Searcher, TantivyDocument, Term, doc};
 
-mod fusion;
+use crate::fields::Fields;
 
 /// How many guild indexes stay cached.
 const CACHED_GUILDS: usize = 256;
-/// The analyzer's name in tantivy's registry.
-const ANALYZER: &str = "steward";
 
 /// A BM25 [`KnowledgeSearch`] over a [`KnowledgeStore`], hybrid with an [`Embedder`].
 pub struct TantivySearch {
@@ -53,19 +72,14 @@ impl std::fmt::Debug for TantivySearch {
     }
 }
 
-struct Fields {
-    ordinal: Field,
-    title: Field,
-    heading: Field,
-    text: Field,
-}
-
 /// One guild's index, valid for the versions it was built from.
 struct GuildIndex {
     versions: [u64; 2],
     chunks: Vec<(Chunk, Option<String>)>,
     /// The language most chunks are written in.
     language: Option<Written>,
+    /// How many chunks are indexed in each language's fields, in [`Written::ALL`] order.
+    chunks_in: [u64; 3],
     index: Index,
     reader: IndexReader,
     fields: Fields,
@@ -77,40 +91,57 @@ fn index_error(error: impl std::error::Error + Send + Sync + 'static) -> SearchE
 
 impl GuildIndex {
     fn build(versions: [u64; 2], chunks: Vec<(Chunk, Option<String>)>) -> Result<Self, SearchError> {
-        let indexing = TextFieldIndexing::default()
-            .set_tokenizer(ANALYZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-        let text_options = TextOptions::default().set_indexing_options(indexing);
-        let mut builder = Schema::builder();
-        let fields = Fields {
-            ordinal: builder.add_u64_field("ordinal", STORED),
-            title: builder.add_text_field("title", text_options.clone()),
-            heading: builder.add_text_field("heading", text_options.clone()),
-            text: builder.add_text_field("text", text_options),
-        };
-        let index = Index::create_in_ram(builder.build());
-        let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .filter(AsciiFoldingFilter)
-            .filter(Stemmer::new(Language::English))
-            .build();
-        index.tokenizers().register(ANALYZER, analyzer);
+        let (schema, fields) = Fields::schema();
+        let index = Index::create_in_ram(schema);
+        analyzer::register(index.tokenizers());
+        let language = dominant(chunks.iter().map(|(chunk, _)| chunk.text.as_str()));
+        let mut chunks_in = [0_u64; 3];
         let mut writer = index.writer_with_num_threads(1, 15_000_000).map_err(index_error)?;
         for (ordinal, (chunk, _)) in chunks.iter().enumerate() {
+            let written = Written::detect(&chunk.text).or(language).unwrap_or_default();
+            chunks_in[written as usize] += 1;
+            let own = fields.of(written);
             writer
                 .add_document(doc!(
                     fields.ordinal => ordinal as u64,
-                    fields.title => chunk.title.as_str(),
-                    fields.heading => chunk.heading.as_str(),
-                    fields.text => chunk.text.as_str(),
+                    own.title => chunk.title.as_str(),
+                    own.heading => chunk.heading.as_str(),
+                    own.text => chunk.text.as_str(),
                 ))
                 .map_err(index_error)?;
         }
         writer.commit().map_err(index_error)?;
         let reader = index.reader().map_err(index_error)?;
-        let language = dominant(chunks.iter().map(|(chunk, _)| chunk.text.as_str()));
-        Ok(Self { versions, chunks, language, index, reader, fields })
+        Ok(Self { versions, chunks, language, chunks_in, index, reader, fields })
+    }
+
+    /// The languages the knowledge base has chunks in, in [`Written::ALL`] order.
+    fn languages(&self) -> impl Iterator<Item = Written> + '_ {
+        Written::ALL.into_iter().filter(|language| self.chunks_in[*language as usize] > 0)
+    }
+
+    /// A parser that analyzes the query in each of the knowledge base's languages, over that
+    /// language's fields (a heading match counts most, a title match least).
+    fn parser(&self) -> QueryParser {
+        let languages: Vec<_> = self.languages().map(|language| self.fields.of(language)).collect();
+        let mut parser =
+            QueryParser::for_index(&self.index, languages.iter().flat_map(|fields| fields.all()).collect());
+        for fields in languages {
+            parser.set_field_boost(fields.title, 0.6);
+            parser.set_field_boost(fields.heading, 1.4);
+        }
+        parser
+    }
+
+    /// The language relevance is judged in: the question's when the knowledge base has chunks
+    /// in it, else the one most of its chunks are in (the first of [`Written::ALL`] on a tie).
+    fn judged_in(&self, question: &str) -> Written {
+        let present = |language: &Written| self.chunks_in[*language as usize] > 0;
+        Written::detect(question).filter(present).unwrap_or_else(|| {
+            Written::ALL.into_iter().fold(Written::En, |best, language| {
+                if self.chunks_in[language as usize] > self.chunks_in[best as usize] { language } else { best }
+            })
+        })
     }
 
     /// Whether any chunk carries a vector of `model`.
@@ -130,11 +161,7 @@ impl GuildIndex {
         if cleaned.trim().is_empty() || self.chunks.is_empty() || limit == 0 {
             return Ok(Found { passages: Vec::new(), relevance: 0.0, similarity: None });
         }
-        let mut parser =
-            QueryParser::for_index(&self.index, vec![self.fields.title, self.fields.heading, self.fields.text]);
-        parser.set_field_boost(self.fields.title, 0.6);
-        parser.set_field_boost(self.fields.heading, 1.4);
-        let (query, _ignored) = parser.parse_query_lenient(&cleaned);
+        let (query, _ignored) = self.parser().parse_query_lenient(&cleaned);
         let searcher = self.reader.searcher();
         // Over-fetch so that, after at most two passages per document, `limit` remain.
         let fetch = limit.saturating_mul(4).max(limit + MAX_PASSAGES_PER_DOCUMENT);
@@ -179,24 +206,26 @@ impl GuildIndex {
 
     /// The share of the query's words the passages contain, each weighted by its inverse
     /// document frequency, so "how do I" counts little and a rare topic word counts a lot; a
-    /// word the knowledge base never uses weighs the most.
+    /// word the knowledge base never uses weighs the most. Words are analyzed, and counted
+    /// among the chunks, in the language the question is [judged in](Self::judged_in).
     fn relevance(&self, searcher: &Searcher, query: &str, passages: &[Passage]) -> Result<f32, SearchError> {
-        let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) else { return Ok(0.0) };
+        let language = self.judged_in(query);
+        let Some(mut analyzer) = self.index.tokenizers().get(analyzer::name(language)) else { return Ok(0.0) };
         // Only topic words count: a small knowledge base that never says "how" or "do" must not
         // make every question look uncovered.
         let topic = topic_words(query);
-        let words = analyzed(&mut analyzer, &topic.join(" "));
+        let words = analyzer::terms(&mut analyzer, &topic.join(" "));
         let mut found = std::collections::HashSet::new();
         for passage in passages {
             let text = format!("{} {} {}", passage.title, passage.heading, passage.text);
-            found.extend(analyzed(&mut analyzer, &text));
+            found.extend(analyzer::terms(&mut analyzer, &text));
         }
         #[allow(clippy::cast_precision_loss)]
-        let chunks = searcher.num_docs() as f32;
+        let chunks = self.chunks_in[language as usize] as f32;
         let (mut total, mut covered) = (0.0_f32, 0.0_f32);
         for word in &words {
             let mut frequency = 0;
-            for field in [self.fields.title, self.fields.heading, self.fields.text] {
+            for field in self.fields.of(language).all() {
                 frequency = frequency.max(searcher.doc_freq(&Term::from_field_text(field, word)).map_err(index_error)?);
             }
             #[allow(clippy::cast_precision_loss)]
@@ -209,16 +238,6 @@ impl GuildIndex {
         }
         Ok(if total > 0.0 { covered / total } else { 0.0 })
     }
-}
-
-/// The distinct analyzed words of `text` (lowercased, folded, stemmed).
-fn analyzed(analyzer: &mut TextAnalyzer, text: &str) -> std::collections::HashSet<String> {
-    let mut words = std::collections::HashSet::new();
-    let mut stream = analyzer.token_stream(text);
-    while let Some(token) = stream.next() {
-        words.insert(token.text.clone());
-    }
-    words
 }
 
 impl TantivySearch {
